@@ -1,0 +1,17 @@
+"""keras_mmgan: multi-modal GANs for Keras 3, trained with `model.fit`."""
+
+from keras_mmgan import backend
+from keras_mmgan import datasets
+from keras_mmgan import layers
+from keras_mmgan import losses
+from keras_mmgan import metrics
+from keras_mmgan import models
+from keras_mmgan import networks
+from keras_mmgan import regularizers
+from keras_mmgan.builders import build_discriminator
+from keras_mmgan.builders import build_encoder
+from keras_mmgan.builders import build_gan
+from keras_mmgan.builders import build_generator
+from keras_mmgan.builders import build_text_encoder
+
+__version__ = "0.1.0"

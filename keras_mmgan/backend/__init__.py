@@ -1,0 +1,34 @@
+"""The only backend-specific code: how a phase takes gradients and applies them.
+
+Everything else in keras_mmgan is written with `keras.ops` and `keras.random`.
+A backend module provides:
+
+- `apply_phase(loss_fn, variables, optimizer, checks)`: run `loss_fn()` ->
+  `(loss, logs)`, differentiate `loss` w.r.t. `variables`, apply the update
+  only if the loss and the `checks` tensors are finite, return `logs`.
+- `input_gradients(fn, inputs)`: gradient of `sum(fn(inputs))` w.r.t. `inputs`
+  (for gradient penalties).
+- `nonfinite_errors(step_fn)`: a context manager turning such failures into a
+  `ValueError` that names what was not finite and the training step.
+- `export_archive(model, endpoints, path)`: write a SavedModel.
+"""
+
+import keras
+
+_BACKEND = keras.backend.backend()
+
+if _BACKEND == "tensorflow":
+    from keras_mmgan.backend.tensorflow import apply_phase
+    from keras_mmgan.backend.tensorflow import export_archive
+    from keras_mmgan.backend.tensorflow import input_gradients
+    from keras_mmgan.backend.tensorflow import nonfinite_errors
+else:  # pragma: no cover - JAX and PyTorch come later.
+
+    def _unsupported(*args, **kwargs):
+        raise NotImplementedError(
+            f"keras_mmgan does not support the {_BACKEND!r} backend yet; "
+            "set KERAS_BACKEND=tensorflow."
+        )
+
+    apply_phase = export_archive = _unsupported
+    input_gradients = nonfinite_errors = _unsupported

@@ -1,0 +1,110 @@
+"""TensorFlow implementation of the backend seam (see `keras_mmgan.backend`)."""
+
+import contextlib
+import re
+
+import keras
+import tensorflow as tf
+
+# Tag put in `check_numerics` messages so that `nonfinite_errors` recognises them.
+_TAG = "keras_mmgan:nonfinite:"
+
+
+def apply_phase(loss_fn, variables, optimizer, checks=None):
+    """Runs one phase: loss, gradients w.r.t. `variables`, optimizer update.
+
+    The update only runs when the loss and every tensor in `checks` are
+    finite; otherwise the step fails (see `nonfinite_errors`) with all weights
+    untouched.
+
+    Args:
+        loss_fn: callable with no arguments returning `(loss, logs)`.
+        variables: list of the variables this phase updates.
+        optimizer: the `keras.optimizers.Optimizer` that updates them.
+        checks: optional dict `name -> float tensor` that must be finite.
+
+    Returns:
+        The `logs` dict returned by `loss_fn`.
+    """
+    with tf.GradientTape() as tape:
+        loss, logs = loss_fn()
+        scaled = optimizer.scale_loss(loss)
+    gradients = tape.gradient(scaled, variables)
+    # Data first: NaN data also makes the loss NaN, and data is the cause.
+    asserts = [_assert_finite(x, name) for name, x in (checks or {}).items()]
+    asserts.append(_assert_finite(loss, "loss"))
+    # An explicit control dependency: `Assert` is not ordered before variable
+    # updates by tf.function's automatic control dependencies.
+    with tf.control_dependencies(asserts):
+        optimizer.apply_gradients(zip(gradients, variables))
+    return logs
+
+
+def _assert_finite(x, name):
+    finite = tf.reduce_all(tf.math.is_finite(x))
+    return tf.debugging.Assert(finite, [f"{_TAG}{name}:"])
+
+
+def input_gradients(fn, inputs):
+    """Gradient of `sum(fn(inputs))` with respect to `inputs`.
+
+    Args:
+        fn: callable mapping `inputs` to a tensor.
+        inputs: the tensor to differentiate with respect to.
+
+    Returns:
+        A tensor shaped like `inputs`.
+    """
+    with tf.GradientTape() as tape:
+        tape.watch(inputs)
+        outputs = tf.reduce_sum(fn(inputs))
+    return tape.gradient(outputs, inputs)
+
+
+@contextlib.contextmanager
+def nonfinite_errors(step_fn):
+    """Turns a failed finiteness check of `apply_phase` into a `ValueError`.
+
+    Args:
+        step_fn: callable returning the number of training steps completed,
+            read when the error is met.
+    """
+    try:
+        yield
+    except tf.errors.InvalidArgumentError as error:
+        match = re.search(re.escape(_TAG) + r"([\w ]+):", error.message)
+        if match is None:
+            raise
+        name = match.group(1)
+        step = step_fn() + 1
+        if name == "loss":
+            message = (
+                f"Training stopped at step {step}: the loss became NaN or Inf. "
+                "No update of that step was applied, so the weights (and any "
+                "checkpoint already written) are the last good ones. Try a "
+                "lower learning rate or a gradient penalty."
+            )
+        else:
+            message = (
+                f"{name} contain NaN or Inf values (met at training step "
+                f"{step}); clean the data before calling fit()."
+            )
+        raise ValueError(message) from None
+
+
+def export_archive(model, endpoints, path):
+    """Writes a SavedModel with the given serving endpoints.
+
+    Args:
+        model: the Keras model whose variables the endpoints use.
+        endpoints: dict `name -> (fn, input_signature)` where
+            `input_signature` is a list of `keras.InputSpec`-like
+            `(shape, dtype)` pairs.
+        path: directory to write.
+    """
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    for name, (fn, signature) in endpoints.items():
+        specs = [tf.TensorSpec(shape, dtype) for shape, dtype in signature]
+        archive.add_endpoint(name=name, fn=fn, input_signature=specs)
+    archive.write_out(str(path), verbose=False)

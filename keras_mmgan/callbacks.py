@@ -1,0 +1,131 @@
+"""Callbacks and plotting helpers to watch a GAN train."""
+
+import os
+
+import keras
+import numpy as np
+
+
+def image_grid(images, num_columns=None):
+    """Tiles images in [-1, 1] into one uint8 RGB mosaic.
+
+    Args:
+        images: array `(N, H, W, C)` with C = 1 or 3, values in [-1, 1].
+        num_columns: images per row; `ceil(sqrt(N))` by default.
+
+    Returns:
+        A uint8 array `(rows * H, num_columns * W, 3)`; empty cells are black.
+
+    Example:
+
+    >>> image_grid(np.zeros((6, 8, 8, 1)), num_columns=3).shape
+    (16, 24, 3)
+    """
+    images = np.asarray(images, dtype="float32")
+    if images.ndim != 4 or images.shape[-1] not in (1, 3):
+        raise ValueError(
+            "images must be rank 4 (batch, height, width, 1 or 3 channels); "
+            f"got shape {images.shape}"
+        )
+    n, height, width, _ = images.shape
+    if images.shape[-1] == 1:
+        images = np.repeat(images, 3, axis=-1)
+    num_columns = num_columns or int(np.ceil(np.sqrt(n)))
+    num_rows = -(-n // num_columns)
+    grid = np.zeros((num_rows * height, num_columns * width, 3), dtype="uint8")
+    pixels = np.round((np.clip(images, -1.0, 1.0) + 1.0) * 127.5).astype("uint8")
+    for index, image in enumerate(pixels):
+        row, column = divmod(index, num_columns)
+        grid[row * height : (row + 1) * height, column * width : (column + 1) * width] = image
+    return grid
+
+
+def save_image_grid(path, images, num_columns=None, row_labels=None, scale=4):
+    """Saves images in [-1, 1] as a PNG grid, optionally with a label per row.
+
+    Args:
+        path: the PNG file to write.
+        images: array `(N, H, W, C)` in [-1, 1].
+        num_columns: images per row.
+        row_labels: optional list of strings, one per row (e.g. captions).
+        scale: pixels per image pixel in the labelled figure.
+
+    Returns:
+        `path`.
+
+    Example:
+
+    ```python
+    save_image_grid("grid.png", gan.generate(captions=captions, seed=0),
+                    num_columns=8, row_labels=captions[::8])
+    ```
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    grid = image_grid(images, num_columns)
+    if not row_labels:
+        plt.imsave(path, grid)
+        return path
+    num_rows = len(row_labels)
+    row_height = grid.shape[0] / num_rows
+    dpi = 100
+    label_width = 3.0
+    figure = plt.figure(
+        figsize=(label_width + grid.shape[1] * scale / dpi, grid.shape[0] * scale / dpi), dpi=dpi
+    )
+    axes = figure.add_axes([label_width / figure.get_figwidth(), 0, 1 - label_width / figure.get_figwidth(), 1])
+    axes.imshow(grid, interpolation="nearest")
+    axes.set_xticks([])
+    axes.set_yticks([(i + 0.5) * row_height for i in range(num_rows)])
+    axes.set_yticklabels(row_labels, fontsize=8)
+    figure.savefig(path)
+    plt.close(figure)
+    return path
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Saves a PNG grid of fixed-seed samples every `every` epochs.
+
+    The same seed (and the same conditions) is used every time, so the grids
+    show how the same samples evolve.
+
+    Args:
+        directory: where to write `samples_epoch_{epoch:04d}.png`.
+        num_samples: samples for an unconditional model.
+        captions: captions for a text model (one grid row per caption,
+            `per_condition` samples each).
+        per_condition: samples per caption.
+        every: epochs between grids.
+        seed: the sampling seed.
+
+    Example:
+
+    ```python
+    gan.fit(dataset, epochs=20, callbacks=[SampleGrid("runs/grids", captions=captions)])
+    ```
+    """
+
+    def __init__(self, directory, num_samples=36, captions=None, per_condition=8, every=1, seed=0):
+        super().__init__()
+        self.directory = directory
+        self.num_samples = num_samples
+        self.captions = list(captions) if captions is not None else None
+        self.per_condition = per_condition
+        self.every = every
+        self.seed = seed
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            return
+        os.makedirs(self.directory, exist_ok=True)
+        path = os.path.join(self.directory, f"samples_epoch_{epoch + 1:04d}.png")
+        if self.captions is None:
+            images = self.model.generate(self.num_samples, seed=self.seed)
+            save_image_grid(path, images)
+            return
+        captions = [c for c in self.captions for _ in range(self.per_condition)]
+        images = self.model.generate(captions=captions, seed=self.seed)
+        save_image_grid(path, images, self.per_condition, row_labels=self.captions)

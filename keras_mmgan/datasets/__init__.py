@@ -1,0 +1,18 @@
+"""Data sets that the tests and tutorials use, all generated or shipped offline.
+
+The function `shapes` shadows the module `keras_mmgan.datasets.shapes` in this namespace, so
+users call `keras_mmgan.datasets.shapes(...)`; code inside the library imports from the module
+path (`from keras_mmgan.datasets.shapes import ...`).
+"""
+
+from keras_mmgan.datasets.digits import digits
+from keras_mmgan.datasets.pipeline import make_dataset
+from keras_mmgan.datasets.pipeline import shapes_dataset
+from keras_mmgan.datasets.shapes import COLORS
+from keras_mmgan.datasets.shapes import POSITIONS
+from keras_mmgan.datasets.shapes import SHAPES
+from keras_mmgan.datasets.shapes import all_captions
+from keras_mmgan.datasets.shapes import caption
+from keras_mmgan.datasets.shapes import held_out_captions
+from keras_mmgan.datasets.shapes import shapes
+from keras_mmgan.datasets.text import text_vectorizer

@@ -1,0 +1,234 @@
+"""Input pipelines: numpy arrays -> batched, shuffled, prefetched `tf.data.Dataset`s."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_mmgan.datasets.shapes import shapes as _shapes
+from keras_mmgan.datasets.text import _as_string_array
+
+
+def make_dataset(
+    images,
+    conditions=None,
+    batch_size=64,
+    shuffle=True,
+    seed=0,
+    cache=True,
+    drop_remainder=True,
+):
+    """Builds a batched, shuffled, prefetched `tf.data.Dataset` that `model.fit` takes.
+
+    The dataset yields batches of `images` alone (unconditional GANs), or `(images, conditions)`
+    tuples where `conditions` are integer class labels, integer token ids or caption strings
+    (conditional and text-to-image GANs). Floating-point images are cast to float32. The data are
+    cached after the first pass (`cache=True`), shuffled over the whole data set with `seed`
+    and a new order every epoch, batched, and prefetched with `tf.data.AUTOTUNE`.
+
+    Args:
+        images: array of shape `(N, ...)`: images `(N, H, W, C)` in [-1, 1], or vectors.
+        conditions: optional array (or list) of shape `(N, ...)`: labels `(N,)`, token ids
+            `(N, sequence_length)` or strings `(N,)`.
+        batch_size: number of samples per batch, a positive int.
+        shuffle: whether to shuffle (over all N samples, reshuffled each epoch).
+        seed: shuffle seed, for a reproducible order of epochs.
+        cache: whether to cache the samples in memory after the first pass.
+        drop_remainder: whether to drop the last, smaller batch, so that every batch has
+            `batch_size` samples (GAN losses and minibatch statistics prefer full batches).
+
+    Returns:
+        A `tf.data.Dataset` of `images` batches, or of `(images, conditions)` batch tuples.
+
+    Example:
+        >>> import numpy as np
+        >>> images = np.zeros((100, 28, 28, 1), "float32")
+        >>> labels = np.arange(100) % 10
+        >>> dataset = make_dataset(images, labels, batch_size=32)
+        >>> [tuple(x.shape) for x in next(iter(dataset))]
+        [(32, 28, 28, 1), (32,)]
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+        raise TypeError(f"batch_size must be a positive int; got {batch_size!r}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int; got {batch_size}")
+    images = _as_array("images", images)
+    if images.ndim < 1:
+        raise ValueError(f"images must have a batch dimension; got a scalar of shape {images.shape}")
+    if np.issubdtype(images.dtype, np.floating) and images.dtype != np.float32:
+        images = images.astype(np.float32)
+    num_samples = images.shape[0]
+    if num_samples == 0:
+        raise ValueError("images must hold at least one sample; got 0")
+    if drop_remainder and batch_size > num_samples:
+        raise ValueError(
+            f"batch_size ({batch_size}) is larger than the number of samples ({num_samples}) "
+            "with drop_remainder=True, so the dataset would be empty; lower batch_size or set "
+            "drop_remainder=False"
+        )
+
+    if conditions is None:
+        dataset = tf.data.Dataset.from_tensor_slices(images)
+    else:
+        conditions = _as_array("conditions", conditions)
+        if conditions.ndim < 1 or conditions.shape[0] != num_samples:
+            size = conditions.shape[0] if conditions.ndim else "a scalar"
+            raise ValueError(
+                "images and conditions must have the same first dimension (one condition per "
+                f"image); got {num_samples} images and {size} conditions"
+            )
+        dataset = tf.data.Dataset.from_tensor_slices((images, conditions))
+
+    if cache:
+        dataset = dataset.cache()
+    if shuffle:
+        dataset = dataset.shuffle(num_samples, seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def shapes_dataset(
+    num_samples=4000,
+    image_size=28,
+    batch_size=64,
+    vectorizer=None,
+    seed=0,
+    colors=None,
+    shapes=None,
+    positions=None,
+    shuffle=True,
+    cache=True,
+    drop_remainder=True,
+):
+    """Builds the coloured-shapes data set with captions, ready for `model.fit`.
+
+    Generates `keras_mmgan.datasets.shapes(...)` and wraps it with `make_dataset`. With a
+    `vectorizer` (e.g. from `text_vectorizer`), the captions are turned into int32 token ids once,
+    up front, and the dataset yields `(images, token_ids)`; without one it yields
+    `(images, caption_strings)`, for a model that holds its own vectorizer.
+
+    Args:
+        num_samples: number of images, a positive int.
+        image_size: height and width of the images, an int >= 8.
+        batch_size: number of samples per batch.
+        vectorizer: optional callable (typically an adapted `TextVectorization`) mapping a batch
+            of strings to token ids `(N, sequence_length)`.
+        seed: seed of both the generated images and the shuffle order.
+        colors: optional subset of colour names to sample from (see `shapes`).
+        shapes: optional subset of shape names to sample from.
+        positions: optional subset of position names to sample from.
+        shuffle: whether to shuffle every epoch.
+        cache: whether to cache the samples after the first pass.
+        drop_remainder: whether to drop the last, smaller batch.
+
+    Returns:
+        A tuple `(dataset, data)`: the `tf.data.Dataset`, and the dict returned by `shapes`
+        (`images`, `captions`, `colors`, `shapes`, `positions`), with `token_ids` added when a
+        vectorizer is given.
+
+    Example:
+        >>> from keras_mmgan.datasets.shapes import all_captions
+        >>> from keras_mmgan.datasets.text import text_vectorizer
+        >>> vectorizer = text_vectorizer(all_captions())
+        >>> dataset, data = shapes_dataset(256, batch_size=32, vectorizer=vectorizer)
+        >>> images, token_ids = next(iter(dataset))
+        >>> tuple(images.shape), tuple(token_ids.shape)
+        ((32, 28, 28, 3), (32, 10))
+    """
+    data = _shapes(
+        num_samples,
+        image_size=image_size,
+        seed=seed,
+        colors=colors,
+        shapes=shapes,
+        positions=positions,
+    )
+    captions = _as_string_array("captions", data["captions"])
+    if vectorizer is None:
+        conditions = captions
+    else:
+        token_ids = np.asarray(vectorizer(tf.constant(captions))).astype(np.int32)
+        data["token_ids"] = token_ids
+        conditions = token_ids
+    dataset = make_dataset(
+        data["images"],
+        conditions,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        seed=seed,
+        cache=cache,
+        drop_remainder=drop_remainder,
+    )
+    return dataset, data
+
+
+def _as_array(name, values):
+    """Converts arrays, tensors and lists to numpy; lists of str become unicode arrays."""
+    if isinstance(values, np.ndarray):
+        return values
+    if isinstance(values, tf.Tensor):
+        return values.numpy()
+    try:
+        return np.asarray(values)
+    except Exception as error:
+        raise TypeError(
+            f"{name} must be an array, a tensor or a list; got {type(values).__name__} ({error})"
+        ) from None
+
+
+def peek_batch(x, y=None):
+    """Returns the first batch that `fit(x, y)` would train on, as NumPy.
+
+    Lets a model check shapes and dtypes before any training step runs.
+
+    Args:
+        x: what `fit` takes as `x`: arrays, tensors, a tuple of them, a
+            `tf.data.Dataset` or a `keras.utils.PyDataset`.
+        y: what `fit` takes as `y`.
+
+    Returns:
+        The batch (an array or a tuple of arrays; for arrays, the whole
+        arrays), or `None` for inputs that cannot be read without consuming
+        them (Python generators and iterators).
+
+    Example:
+
+    >>> peek_batch(np.zeros((10, 2)), np.ones(10))[1].shape
+    (10,)
+    """
+    if isinstance(x, tf.data.Dataset):
+        for element in x.take(1):
+            return tf.nest.map_structure(lambda t: t.numpy(), element)
+        raise ValueError("the dataset passed to fit() is empty")
+    if isinstance(x, keras.utils.PyDataset):
+        return x[0]
+    if x is None or not hasattr(x, "shape") and not isinstance(x, (tuple, list)):
+        return None
+    to_array = lambda v: v if hasattr(v, "shape") else np.asarray(v)
+    x = tuple(map(to_array, x)) if isinstance(x, (tuple, list)) else x
+    return x if y is None else (*(x if isinstance(x, tuple) else (x,)), to_array(y))
+
+
+def strings_as_tensors(data):
+    """Turns NumPy string arrays (or lists of str) into string tensors.
+
+    Keras's array adapter cannot batch NumPy unicode arrays; string tensors it
+    can. Anything else is returned unchanged; tuples are converted item-wise.
+
+    Args:
+        data: what `fit` takes as `x` or `y`.
+
+    Returns:
+        `data` with string arrays replaced by `tf.string` tensors.
+
+    Example:
+
+    >>> strings_as_tensors(np.array(["a red circle"])).dtype
+    tf.string
+    """
+    if isinstance(data, tuple):
+        return tuple(strings_as_tensors(item) for item in data)
+    if isinstance(data, list) and data and all(isinstance(item, str) for item in data):
+        return tf.constant(data)
+    if isinstance(data, np.ndarray) and data.dtype.kind in "USO":
+        return tf.constant(data.astype(str))
+    return data

@@ -1,0 +1,1 @@
+"""Custom layers (MinibatchStdDev, TextImageAttention, FadeIn, ...) come here."""

@@ -1,0 +1,225 @@
+"""Adversarial losses.
+
+Every loss object has `discriminator_loss(real_output, fake_output)` and
+`generator_loss(fake_output, real_output=None)`, each returning the scalar mean
+over all elements (batch and, for patch discriminators, patches), to be
+minimised. Discriminator outputs are logits unless `from_logits=False`.
+
+With `from_logits=False` (a discriminator ending in a sigmoid, as in the guide)
+the probabilities are turned back into logits: exactly, from the sigmoid's own
+input where the backend keeps it (TensorFlow graphs do), otherwise by clipping
+to `[eps, 1 - eps]` first, so the losses never take `log(0)`.
+
+Reference:
+    Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014.
+"""
+
+import keras
+from keras import ops
+
+_EPSILON = 1e-7
+
+
+def _to_logits(output, from_logits):
+    output = ops.convert_to_tensor(output)
+    if from_logits:
+        return output
+    logits = getattr(output, "_keras_logits", None)
+    if logits is not None:
+        return logits
+    p = ops.clip(output, _EPSILON, 1.0 - _EPSILON)
+    return ops.log(p) - ops.log1p(-p)
+
+
+class AdversarialLoss:
+    """Base class of the adversarial losses.
+
+    Subclasses implement `discriminator_loss` and `generator_loss` in
+    `keras.ops`, on logits (use `self.logits(output)` to accept probabilities).
+
+    Args:
+        from_logits: whether discriminator outputs are logits (`True`) or
+            probabilities in (0, 1) (`False`).
+    """
+
+    name = None
+
+    def __init__(self, from_logits=True):
+        self.from_logits = bool(from_logits)
+
+    def logits(self, output):
+        """Returns `output` as logits, however the discriminator ends."""
+        return _to_logits(output, self.from_logits)
+
+    def discriminator_loss(self, real_output, fake_output):
+        raise NotImplementedError
+
+    def generator_loss(self, fake_output, real_output=None):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {"from_logits": self.from_logits}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(from_logits={self.from_logits})"
+
+
+@keras.saving.register_keras_serializable(package="keras_mmgan")
+class Minimax(AdversarialLoss):
+    """The original minimax GAN loss (Goodfellow et al. 2014, eq. 1).
+
+    D minimises `-log D(x) - log(1 - D(G(z)))`; G minimises
+    `log(1 - D(G(z)))`, which saturates when D wins early — prefer
+    `NonSaturating` in practice. In logits `l`: `log(1 - sigmoid(l)) =
+    -softplus(l)`.
+
+    Args:
+        from_logits: whether discriminator outputs are logits.
+
+    Example:
+
+    >>> loss = Minimax()
+    >>> float(loss.discriminator_loss([0.0], [0.0]))  # 2 log 2
+    1.3862943649291992
+
+    Reference:
+        Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014.
+    """
+
+    name = "minimax"
+
+    def discriminator_loss(self, real_output, fake_output):
+        real, fake = self.logits(real_output), self.logits(fake_output)
+        return ops.mean(ops.softplus(-real)) + ops.mean(ops.softplus(fake))
+
+    def generator_loss(self, fake_output, real_output=None):
+        return -ops.mean(ops.softplus(self.logits(fake_output)))
+
+
+@keras.saving.register_keras_serializable(package="keras_mmgan")
+class NonSaturating(Minimax):
+    """The non-saturating GAN loss (Goodfellow et al. 2014, section 3).
+
+    D as in `Minimax`; G minimises `-log D(G(z))` = `softplus(-l)`, which has
+    strong gradients exactly where the minimax loss has none.
+
+    Args:
+        from_logits: whether discriminator outputs are logits.
+
+    Example:
+
+    >>> loss = NonSaturating()
+    >>> round(float(loss.generator_loss([0.0])), 4)  # log 2
+    0.6931
+
+    Reference:
+        Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014.
+    """
+
+    name = "non_saturating"
+
+    def generator_loss(self, fake_output, real_output=None):
+        return ops.mean(ops.softplus(-self.logits(fake_output)))
+
+
+@keras.saving.register_keras_serializable(package="keras_mmgan")
+class Hybrid(AdversarialLoss):
+    """A weighted sum of adversarial losses, e.g. `{"minimax": 1.0, "non_saturating": 0.5}`.
+
+    Args:
+        losses: dict mapping a loss name (or object) to its weight.
+        from_logits: whether discriminator outputs are logits; passed to every
+            loss given by name.
+
+    Example:
+
+    >>> loss = Hybrid({"minimax": 1.0, "non_saturating": 1.0})
+    >>> round(float(loss.discriminator_loss([0.0], [0.0])), 4)
+    2.7726
+    """
+
+    name = "hybrid"
+
+    def __init__(self, losses, from_logits=True):
+        super().__init__(from_logits)
+        if not isinstance(losses, dict) or not losses:
+            raise ValueError(
+                "losses must be a non-empty dict {loss name: weight}; "
+                f"got {losses!r}"
+            )
+        self.losses = {}
+        for key, weight in losses.items():
+            loss = get(key, from_logits=from_logits)
+            self.losses[loss.name if isinstance(key, str) else key] = (
+                loss,
+                float(weight),
+            )
+
+    def discriminator_loss(self, real_output, fake_output):
+        return sum(
+            w * loss.discriminator_loss(real_output, fake_output)
+            for loss, w in self.losses.values()
+        )
+
+    def generator_loss(self, fake_output, real_output=None):
+        return sum(
+            w * loss.generator_loss(fake_output, real_output)
+            for loss, w in self.losses.values()
+        )
+
+    def get_config(self):
+        return {
+            "losses": {
+                name: weight
+                for name, (loss, weight) in self.losses.items()
+                if isinstance(name, str)
+            },
+            "from_logits": self.from_logits,
+        }
+
+
+_LOSSES = {cls.name: cls for cls in (Minimax, NonSaturating)}
+
+
+def get(identifier, from_logits=True):
+    """Returns the loss object for a name, an object or a `{name: weight}` dict.
+
+    Args:
+        identifier: a loss name (one of `keras_mmgan.losses.names()`), an
+            `AdversarialLoss`, or a dict `{name: weight}` for a `Hybrid`.
+        from_logits: for names and dicts, whether discriminator outputs are
+            logits. Ignored for objects.
+
+    Returns:
+        An `AdversarialLoss`.
+
+    Example:
+
+    >>> get("non_saturating")
+    NonSaturating(from_logits=True)
+    """
+    if isinstance(identifier, AdversarialLoss):
+        return identifier
+    if isinstance(identifier, dict):
+        return Hybrid(identifier, from_logits=from_logits)
+    if isinstance(identifier, str):
+        key = identifier.lower().replace("-", "_")
+        if key not in _LOSSES:
+            raise ValueError(
+                f"Unknown loss {identifier!r}; expected one of {names()}, an "
+                "AdversarialLoss object or a dict {name: weight}."
+            )
+        return _LOSSES[key](from_logits=from_logits)
+    raise TypeError(
+        "loss must be a name, an AdversarialLoss object or a dict "
+        f"{{name: weight}}; got {type(identifier).__name__}"
+    )
+
+
+def names():
+    """The loss names that `get` accepts."""
+    return sorted(_LOSSES)

@@ -1,0 +1,4 @@
+"""GAN families, all trained by one engine (`GAN`)."""
+
+from keras_mmgan.models.gan import GAN
+from keras_mmgan.models.text_to_image_gan import TextToImageGAN

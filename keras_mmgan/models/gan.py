@@ -1,0 +1,526 @@
+"""The GAN engine: a `keras.Model` whose training step runs phases.
+
+A phase is (the variables it updates, its optimizer, its loss). `GAN` runs
+`d_steps` discriminator phases, then one generator phase, per batch. A GAN
+family (conditional, text-to-image, ...) subclasses `GAN` and only says how a
+batch is read (`prepare_batch`), how images are generated and judged
+(`generate_images`, `discriminate`) and, where it differs, its phase losses.
+Loss math lives in `keras_mmgan.losses` and `keras_mmgan.regularizers`;
+gradients and updates live in `keras_mmgan.backend`.
+"""
+
+import collections
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_mmgan import backend
+from keras_mmgan import losses as losses_module
+from keras_mmgan import regularizers as regularizers_module
+from keras_mmgan.datasets import pipeline
+
+Phase = collections.namedtuple("Phase", "name variables optimizer loss_fn repeats")
+
+_DISCRIMINATOR, _GENERATOR = "discriminator", "generator"
+
+
+def _ends_in_sigmoid(model):
+    """Whether a discriminator outputs probabilities (its last layer is a sigmoid)."""
+    layers = getattr(model, "layers", None)
+    if not layers:
+        return False
+    activation = getattr(layers[-1], "activation", None)
+    return activation is keras.activations.sigmoid or (
+        getattr(activation, "__name__", None) == "sigmoid"
+    )
+
+
+def _unique_variables(networks):
+    seen, variables = set(), []
+    for network in networks:
+        for variable in network.trainable_variables:
+            if id(variable) not in seen:
+                seen.add(id(variable))
+                variables.append(variable)
+    return variables
+
+
+def _get_optimizer(name, optimizer):
+    if optimizer is None:
+        raise ValueError(
+            f"{name} is required: pass a keras optimizer, e.g. "
+            f"{name}=keras.optimizers.Adam(2e-4, beta_1=0.5)."
+        )
+    if isinstance(optimizer, (str, dict)):
+        optimizer = keras.optimizers.get(optimizer)
+    if not isinstance(optimizer, keras.optimizers.Optimizer):
+        raise TypeError(
+            f"{name} must be a keras.optimizers.Optimizer (or its name); "
+            f"got {type(optimizer).__name__}"
+        )
+    return optimizer
+
+
+def _check_positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be a positive int; got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive int; got {value}")
+    return int(value)
+
+
+@keras.saving.register_keras_serializable(package="keras_mmgan")
+class GAN(keras.Model):
+    """An unconditional GAN trained with `fit`, and the engine of every family.
+
+    Each training step runs `d_steps` discriminator phases, then one generator
+    phase; each phase differentiates its loss only with respect to its own
+    variables and applies its own optimizer, so a generator phase never moves
+    the discriminator and vice versa. Losses and regularizers are chosen in
+    `compile`. The random state (latent noise) is a `keras.random.SeedGenerator`
+    saved with the model, so a reloaded model resumes the same noise stream.
+
+    Args:
+        generator: a `keras.Model` mapping latents `(N, latent_dim)` to images
+            (or vectors) in [-1, 1].
+        discriminator: a `keras.Model` mapping images to one logit (or
+            probability, if it ends in a sigmoid) per sample or per patch.
+        latent_dim: size of the latent vector z.
+        seed: int seed of the latent noise stream (random if `None`).
+        **kwargs: passed to `keras.Model` (e.g. `name`).
+
+    Example:
+
+    ```python
+    import keras, keras_mmgan as mm
+    generator, discriminator = mm.networks.dcgan_generator(64), mm.networks.dcgan_discriminator()
+    gan = mm.models.GAN(generator, discriminator, latent_dim=64)
+    gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+                g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
+    gan.fit(images, batch_size=64, epochs=10)
+    samples = gan.generate(16, seed=0)          # (16, 28, 28, 1) in [-1, 1]
+    ```
+
+    Reference:
+        Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014.
+    """
+
+    def __init__(self, generator, discriminator, latent_dim, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        for name, network in (("generator", generator), ("discriminator", discriminator)):
+            if not isinstance(network, keras.Model):
+                raise TypeError(
+                    f"{name} must be a keras.Model; got {type(network).__name__}"
+                )
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = _check_positive_int("latent_dim", latent_dim)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed, name="latent_seed")
+        self.loss_trackers = {}
+        for name in ("d_loss", "g_loss") + tuple(self.auxiliary_loss_names()):
+            self._add_tracker(name)
+        # The networks are built already; this stops Keras from building the
+        # GAN by calling it on a training batch.
+        self.built = True
+
+    # ------------------------------------------------------------------ #
+    # What a family says.
+    # ------------------------------------------------------------------ #
+    def auxiliary_loss_names(self):
+        """Names of the extra loss terms a family logs besides d_loss/g_loss."""
+        return ()
+
+    def generator_networks(self):
+        """The networks the generator phase updates."""
+        return [self.generator]
+
+    def discriminator_networks(self):
+        """The networks the discriminator phase updates."""
+        return [self.discriminator]
+
+    def prepare_batch(self, data):
+        """Turns what `fit` yields into a dict with at least `images`.
+
+        Checks shapes (at trace time); `train_step` checks that the images
+        are finite before any update.
+        """
+        self.check_batch(data)
+        images = data[0] if isinstance(data, (tuple, list)) else data
+        return {"images": ops.cast(images, self.compute_dtype)}
+
+    def generate_images(self, latents, batch, training=False):
+        """Runs the generator on latents (and the batch's conditions)."""
+        return self.generator(latents, training=training)
+
+    def discriminate(self, images, batch, training=True):
+        """Runs the discriminator on images (with the batch's conditions)."""
+        return self.discriminator(images, training=training)
+
+    def generation_inputs(self, num_samples=None, labels=None, captions=None, images=None):
+        """Checks `generate`'s arguments; returns `(num_samples, batch dict)`."""
+        for name, value in (("labels", labels), ("captions", captions), ("images", images)):
+            if value is not None:
+                raise ValueError(
+                    f"{type(self).__name__} is unconditional: {name} must be None"
+                )
+        if num_samples is None:
+            raise ValueError("num_samples is required for an unconditional GAN")
+        return _check_positive_int("num_samples", num_samples), {}
+
+    def sample_latents(self, num_samples, batch=None, seed=None):
+        """Draws latents `(num_samples, latent_dim)` ~ N(0, I)."""
+        return keras.random.normal(
+            (num_samples, self.latent_dim), seed=seed or self.seed_generator
+        )
+
+    # ------------------------------------------------------------------ #
+    # Phase losses.
+    # ------------------------------------------------------------------ #
+    def discriminator_loss(self, batch):
+        """D's adversarial loss on real images and fresh fakes: `(loss, logs)`."""
+        real = batch["images"]
+        latents = self.sample_latents(ops.shape(real)[0], batch)
+        fake = ops.stop_gradient(self.generate_images(latents, batch, training=True))
+        loss = self.adversarial_loss.discriminator_loss(
+            self.discriminate(real, batch), self.discriminate(fake, batch)
+        )
+        return loss, {"d_loss": loss}
+
+    def generator_loss(self, batch):
+        """G's adversarial loss on fresh fakes: `(loss, logs)`."""
+        real = batch["images"]
+        latents = self.sample_latents(ops.shape(real)[0], batch)
+        fake = self.generate_images(latents, batch, training=True)
+        loss = self.adversarial_loss.generator_loss(self.discriminate(fake, batch))
+        return loss, {"g_loss": loss}
+
+    # ------------------------------------------------------------------ #
+    # The engine.
+    # ------------------------------------------------------------------ #
+    def compile(
+        self,
+        d_optimizer=None,
+        g_optimizer=None,
+        loss="non_saturating",
+        regularizers=None,
+        d_steps=1,
+        jit_compile="auto",
+        steps_per_execution=1,
+        run_eagerly=False,
+    ):
+        """Configures the phases for training.
+
+        Args:
+            d_optimizer: optimizer of the discriminator phase (required).
+            g_optimizer: optimizer of the generator phase (required; a
+                different object from `d_optimizer`).
+            loss: a loss name (`keras_mmgan.losses.names()`), an
+                `AdversarialLoss` or a dict `{name: weight}`. Given by name,
+                it reads D's outputs as probabilities when D ends in a sigmoid
+                and as logits otherwise.
+            regularizers: list of `keras_mmgan.regularizers.Regularizer`,
+                each added to its phase and logged under its name.
+            d_steps: discriminator phases per generator phase.
+            jit_compile: XLA compilation, as in `keras.Model.compile`
+                (`"auto"` is off on CPU).
+            steps_per_execution: batches per compiled call, as in Keras.
+            run_eagerly: run the step eagerly, for debugging.
+        """
+        d_optimizer = _get_optimizer("d_optimizer", d_optimizer)
+        g_optimizer = _get_optimizer("g_optimizer", g_optimizer)
+        if d_optimizer is g_optimizer:
+            raise ValueError(
+                "d_optimizer and g_optimizer must be two optimizer objects; "
+                "got the same object twice."
+            )
+        from_logits = not _ends_in_sigmoid(self.discriminator)
+        adversarial_loss = losses_module.get(loss, from_logits=from_logits)
+        regularizers = [regularizers_module.get(r) for r in regularizers or []]
+        names = [r.name for r in regularizers]
+        for regularizer in regularizers:
+            if regularizer.phase not in (_DISCRIMINATOR, _GENERATOR):
+                raise ValueError(
+                    f"regularizer {regularizer.name!r} has phase "
+                    f"{regularizer.phase!r}; expected 'discriminator' or 'generator'"
+                )
+        if len(set(names)) != len(names) or set(names) & set(self.loss_trackers):
+            raise ValueError(f"regularizers need distinct log names; got {names}")
+        self.d_steps = _check_positive_int("d_steps", d_steps)
+
+        # optimizer=None: no unused third optimizer for callbacks to act on.
+        super().compile(
+            optimizer=None,
+            jit_compile=jit_compile,
+            steps_per_execution=steps_per_execution,
+            run_eagerly=run_eagerly,
+        )
+        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+        self.adversarial_loss = adversarial_loss
+        self.regularizers = regularizers
+        for name in names:
+            self._add_tracker(name)
+        # Build the optimizers now: lazy building inside a replicated or
+        # reloaded step fails, and loading needs their variables to exist.
+        for optimizer, networks in (
+            (d_optimizer, self.discriminator_networks()),
+            (g_optimizer, self.generator_networks()),
+        ):
+            if not optimizer.built:
+                optimizer.build(_unique_variables(networks))
+        self._mmgan_compile_args = {
+            "loss": loss,
+            "d_steps": self.d_steps,
+            "jit_compile": jit_compile,
+            "steps_per_execution": steps_per_execution,
+            "run_eagerly": run_eagerly,
+        }
+
+    def get_compile_config(self):
+        if not self.compiled or not hasattr(self, "_mmgan_compile_args"):
+            return {}
+        serialize = keras.saving.serialize_keras_object
+        config = dict(self._mmgan_compile_args)
+        config["loss"] = serialize(self.adversarial_loss)
+        config["d_optimizer"] = serialize(self.d_optimizer)
+        config["g_optimizer"] = serialize(self.g_optimizer)
+        config["regularizers"] = [serialize(r) for r in self.regularizers]
+        return config
+
+    def compile_from_config(self, config):
+        deserialize = keras.saving.deserialize_keras_object
+        config = dict(config)
+        for key in ("d_optimizer", "g_optimizer", "loss"):
+            config[key] = deserialize(config[key])
+        config["regularizers"] = [deserialize(r) for r in config["regularizers"]]
+        self.compile(**config)
+
+    def phases(self):
+        """The phases of one training step, in order."""
+        return [
+            Phase(
+                _DISCRIMINATOR,
+                _unique_variables(self.discriminator_networks()),
+                self.d_optimizer,
+                self.discriminator_loss,
+                self.d_steps,
+            ),
+            Phase(
+                _GENERATOR,
+                _unique_variables(self.generator_networks()),
+                self.g_optimizer,
+                self.generator_loss,
+                1,
+            ),
+        ]
+
+    def _phase_loss(self, phase, batch):
+        total, logs = phase.loss_fn(batch)
+        for regularizer in self.regularizers:
+            if regularizer.phase == phase.name:
+                value = regularizer(self, batch)
+                logs[regularizer.name] = value
+                total = total + regularizer.weight * value
+        return total, logs
+
+    def train_step(self, data):
+        batch = self.prepare_batch(data)
+        for phase in self.phases():
+            for _ in range(phase.repeats):
+                logs = backend.apply_phase(
+                    lambda: self._phase_loss(phase, batch),
+                    phase.variables,
+                    phase.optimizer,
+                    checks={"images": batch["images"]},
+                )
+                self._update_trackers(logs)
+        return self._tracker_results()
+
+    def test_step(self, data):
+        batch = self.prepare_batch(data)
+        for phase in self.phases():
+            _, logs = self._phase_loss(phase, batch)
+            self._update_trackers(logs)
+        return self._tracker_results()
+
+    @property
+    def metrics(self):
+        return list(self.loss_trackers.values())
+
+    def _add_tracker(self, name):
+        if name not in self.loss_trackers:
+            self.loss_trackers[name] = keras.metrics.Mean(name=name)
+
+    def _update_trackers(self, logs):
+        for name, value in logs.items():
+            self.loss_trackers[name].update_state(value)
+
+    def _tracker_results(self):
+        return {name: tracker.result() for name, tracker in self.loss_trackers.items()}
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """Trains the GAN; as `keras.Model.fit`, after checking the first batch.
+
+        Bad data (wrong rank or image shape, condition batches of another size,
+        unknown labels) raises a `ValueError` naming the argument before any
+        step runs. NaN or Inf met in the data, or a loss that turns NaN, stops
+        training with a `ValueError` that names the step; that step's update is
+        not applied.
+        """
+        if not self.compiled:
+            raise RuntimeError(
+                "call compile(d_optimizer=..., g_optimizer=...) before fit()"
+            )
+        x, y = pipeline.strings_as_tensors(x), pipeline.strings_as_tensors(y)
+        first = pipeline.peek_batch(x, y)
+        if first is not None:
+            self.check_batch(first)
+        with backend.nonfinite_errors(lambda: int(self.g_optimizer.iterations)):
+            return super().fit(x, y, *args, **kwargs)
+
+    def check_batch(self, data):
+        """Checks the shapes of a batch as `fit` yields it (arrays or symbolic).
+
+        Families override this to check their conditions too; it runs on the
+        first batch before training and again when the step is traced.
+        """
+        images = data[0] if isinstance(data, (tuple, list)) else data
+        self.check_images(images)
+
+    def check_images(self, images, name="images"):
+        """Checks that images match the generator's output shape."""
+        expected = tuple(self.generator.output_shape[1:])
+        shape = tuple(images.shape)
+        if len(shape) != len(expected) + 1:
+            raise ValueError(
+                f"{name} must be rank {len(expected) + 1} (batch, "
+                f"{', '.join(str(d) for d in expected)}); got shape {shape}"
+            )
+        if any(d is not None and e is not None and d != e for d, e in zip(shape[1:], expected)):
+            raise ValueError(
+                f"{name} must have shape (batch, {', '.join(str(d) for d in expected)}) "
+                f"like the generator's output; got shape {shape}"
+            )
+
+    # ------------------------------------------------------------------ #
+    # Inference.
+    # ------------------------------------------------------------------ #
+    def call(self, inputs, training=False):
+        """Generates images: from latents `(N, latent_dim)`, or for a batch.
+
+        Given any other batch (as Keras does when it builds a model on
+        training data), it draws N latents and generates N images.
+        """
+        inputs = inputs[0] if isinstance(inputs, (tuple, list)) else inputs
+        shape = ops.shape(inputs)
+        if len(shape) == 2 and shape[-1] == self.latent_dim:
+            return self.generator(inputs, training=training)
+        return self.generator(self.sample_latents(shape[0]), training=training)
+
+    def generate(
+        self,
+        num_samples=None,
+        labels=None,
+        captions=None,
+        images=None,
+        seed=None,
+        batch_size=256,
+    ):
+        """Generates images in [-1, 1] as a NumPy array.
+
+        Args:
+            num_samples: how many images (required when nothing else
+                fixes the number).
+            labels: class labels, for conditional models.
+            captions: caption strings or token ids, for text models.
+            images: source images, for translation models.
+            seed: int; the same seed gives the same images, also after
+                save/load. `None` draws from the model's own noise stream.
+            batch_size: images generated per forward pass.
+
+        Returns:
+            A float32 NumPy array of images.
+        """
+        num_samples, conditions = self.generation_inputs(
+            num_samples=num_samples, labels=labels, captions=captions, images=images
+        )
+        seed_generator = (
+            keras.random.SeedGenerator(int(seed)) if seed is not None else None
+        )
+        latents = self.sample_latents(num_samples, conditions, seed=seed_generator)
+        outputs = []
+        for start in range(0, num_samples, batch_size):
+            stop = min(start + batch_size, num_samples)
+            part = {k: v[start:stop] for k, v in conditions.items()}
+            outputs.append(
+                ops.convert_to_numpy(
+                    self.generate_images(latents[start:stop], part, training=False)
+                )
+            )
+        return np.concatenate(outputs).astype("float32")
+
+    def export(self, filepath, format="tf_saved_model", verbose=None, **kwargs):
+        """Writes a SavedModel whose `serve` endpoint takes latents `[N, latent_dim]`.
+
+        Args:
+            filepath: directory to write.
+            format: only `"tf_saved_model"`.
+            verbose: unused, for Keras compatibility.
+
+        Returns:
+            None. Load with `tf.saved_model.load(filepath).serve(latents)`.
+        """
+        self._check_export_format(format)
+        endpoints = {
+            "serve": (
+                lambda latents: self.generator(latents, training=False),
+                [((None, self.latent_dim), "float32")],
+            )
+        }
+        backend.export_archive(self, endpoints, filepath)
+
+    @staticmethod
+    def _check_export_format(format):
+        if format != "tf_saved_model":
+            raise ValueError(
+                f"format must be 'tf_saved_model'; got {format!r}"
+            )
+
+    # ------------------------------------------------------------------ #
+    # Serialization.
+    # ------------------------------------------------------------------ #
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable}
+        config.update(
+            generator=keras.saving.serialize_keras_object(self.generator),
+            discriminator=keras.saving.serialize_keras_object(self.discriminator),
+            latent_dim=self.latent_dim,
+            seed=self.seed,
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        for key, value in config.items():
+            if isinstance(value, dict) and "class_name" in value:
+                config[key] = keras.saving.deserialize_keras_object(
+                    value, custom_objects=custom_objects
+                )
+        return cls(**config)
+
+    def save_own_variables(self, store):
+        # Keras does not save SeedGenerator state; keep it with the model so a
+        # reloaded GAN continues the same noise stream.
+        super().save_own_variables(store)
+        own = self._trainable_variables + self._non_trainable_variables
+        store[str(len(own))] = self.seed_generator.state
+
+    def load_own_variables(self, store):
+        own = self._trainable_variables + self._non_trainable_variables
+        for i, variable in enumerate(own):
+            variable.assign(store[str(i)])
+        key = str(len(own))
+        if key in store.keys():
+            self.seed_generator.state.assign(store[key])

@@ -1,0 +1,337 @@
+"""Text-to-image GAN: matching-aware discriminator plus latent regression.
+
+Reference:
+    Reed et al., "Generative Adversarial Text to Image Synthesis", ICML 2016
+    (GAN-CLS: the discriminator also rejects real images with mismatched text).
+    Zhu et al., "Toward Multimodal Image-to-Image Translation", NeurIPS 2017
+    (latent regression E(G(z, t)) = z, the cLR-GAN term, keeps z in use).
+"""
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_mmgan import backend
+from keras_mmgan.models.gan import GAN
+
+
+def _dtype_kind(values):
+    """'string', 'int' or 'float', for NumPy arrays, tensors and KerasTensors."""
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, np.dtype):
+        return {"U": "string", "S": "string", "O": "string", "i": "int", "u": "int"}.get(
+            dtype.kind, "float"
+        )
+    name = str(getattr(dtype, "name", dtype))
+    if name == "string":
+        return "string"
+    return "int" if "int" in name else "float"
+
+
+@keras.saving.register_keras_serializable(package="keras_mmgan")
+class TextToImageGAN(GAN):
+    """A GAN that draws images for captions.
+
+    The generator sees `concat(z, text_encoder(tokens))`. The discriminator
+    sees `[images, tokens]` and is *matching-aware* (GAN-CLS): its negatives are
+    generated images with their captions and real images paired with another
+    sample's caption, so it can only be fooled by images that follow their
+    text. An optional `image_encoder` maps images back to z and is trained in
+    the generator phase to regress the latent, `E(G(z, t)) ~ z` (L1, weight
+    `latent_weight`); this keeps the generator from ignoring z (diversity), and
+    lets `generate(images=x, captions=...)` redraw a picture's style `E(x)`
+    with another caption.
+
+    Args:
+        generator: `keras.Model`, `(N, latent_dim + text_dim)` -> images.
+        discriminator: `keras.Model`, `[images, tokens]` -> one logit or
+            probability per sample.
+        text_encoder: `keras.Model`, tokens `(N, sequence_length)` ->
+            `(N, text_dim)`; trained in the generator phase.
+        latent_dim: size of z.
+        image_encoder: optional `keras.Model`, images -> `(N, latent_dim)`.
+        vectorizer: optional adapted `keras.layers.TextVectorization`; with
+            it, `fit` takes `(images, caption strings)`, `generate` takes
+            strings, and the exported model serves raw strings.
+        latent_weight: weight of the latent regression loss.
+        seed: int seed of the latent noise stream.
+        **kwargs: passed to `keras.Model`.
+
+    Example:
+
+    ```python
+    import keras, keras_mmgan as mm
+    data = mm.datasets.shapes(4000, image_size=28)
+    vectorizer = mm.datasets.text_vectorizer(data["captions"])
+    gan = mm.build_gan(mm.build_encoder((28, 28, 3)), mm.build_text_encoder(10000),
+                       mm.build_generator(32, 128, image_shape=(28, 28, 3)),
+                       mm.build_discriminator((28, 28, 3), 10000), vectorizer=vectorizer)
+    gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+                g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
+    gan.fit(mm.datasets.make_dataset(data["images"], vectorizer(data["captions"])), epochs=5)
+    images = gan.generate(captions=["a red circle at the top left"] * 8, seed=0)
+    ```
+
+    Reference:
+        Reed et al., "Generative Adversarial Text to Image Synthesis", ICML 2016.
+    """
+
+    def __init__(
+        self,
+        generator,
+        discriminator,
+        text_encoder,
+        latent_dim,
+        image_encoder=None,
+        vectorizer=None,
+        latent_weight=1.0,
+        seed=None,
+        **kwargs,
+    ):
+        if not isinstance(text_encoder, keras.Model):
+            raise TypeError(
+                f"text_encoder must be a keras.Model; got {type(text_encoder).__name__}"
+            )
+        if image_encoder is not None and not isinstance(image_encoder, keras.Model):
+            raise TypeError(
+                "image_encoder must be a keras.Model or None; got "
+                f"{type(image_encoder).__name__}"
+            )
+        self.text_encoder = text_encoder
+        self.image_encoder = image_encoder
+        super().__init__(generator, discriminator, latent_dim, seed=seed, **kwargs)
+        self.vectorizer = vectorizer
+        self.latent_weight = float(latent_weight)
+        text_dim = text_encoder.output_shape[-1]
+        expected = self.latent_dim + text_dim
+        if generator.input_shape[-1] != expected:
+            raise ValueError(
+                f"generator must take latent_dim + text_dim = {self.latent_dim} + "
+                f"{text_dim} = {expected} inputs; its input shape is "
+                f"{generator.input_shape}"
+            )
+        if image_encoder is not None and image_encoder.output_shape[-1] != self.latent_dim:
+            raise ValueError(
+                f"image_encoder must output latent_dim={self.latent_dim} values; "
+                f"its output shape is {image_encoder.output_shape}"
+            )
+
+    def auxiliary_loss_names(self):
+        return ("latent_loss",) if self.image_encoder is not None else ()
+
+    def generator_networks(self):
+        networks = [self.generator, self.text_encoder]
+        if self.image_encoder is not None:
+            networks.append(self.image_encoder)
+        return networks
+
+    # ------------------------------------------------------------------ #
+    # Batches and conditions.
+    # ------------------------------------------------------------------ #
+    def tokenize(self, captions, name="captions"):
+        """Caption strings (with the vectorizer) or token ids -> int token ids."""
+        kind = _dtype_kind(captions)
+        if kind == "string":
+            if self.vectorizer is None:
+                raise ValueError(
+                    f"{name} are strings but the model has no vectorizer; pass "
+                    "vectorizer=mm.datasets.text_vectorizer(captions) to build_gan "
+                    "(or TextToImageGAN), or pass token ids."
+                )
+            return self.vectorizer(captions)
+        if kind != "int":
+            raise TypeError(
+                f"{name} must be int token ids (batch, sequence_length) or "
+                f"strings; got dtype {captions.dtype}"
+            )
+        return ops.convert_to_tensor(captions)
+
+    def check_batch(self, data):
+        if not isinstance(data, (tuple, list)) or len(data) < 2:
+            raise ValueError(
+                "TextToImageGAN.fit takes (images, captions) pairs: a dataset of "
+                "tuples, or x=images, y=captions"
+            )
+        images, captions = data[0], data[1]
+        self.check_images(images)
+        kind = _dtype_kind(captions)
+        expected_rank = 1 if kind == "string" else 2
+        if kind == "float":
+            raise TypeError(
+                "captions must be int token ids (batch, sequence_length) or "
+                f"strings (batch,); got dtype {captions.dtype}"
+            )
+        if kind == "string" and self.vectorizer is None:
+            self.tokenize(captions)  # raises the no-vectorizer error
+        if len(captions.shape) != expected_rank:
+            raise ValueError(
+                f"captions must be rank {expected_rank} "
+                f"({'batch,' if kind == 'string' else 'batch, sequence_length'}); "
+                f"got shape {tuple(captions.shape)}"
+            )
+        n_images, n_captions = images.shape[0], captions.shape[0]
+        if n_images is not None and n_captions is not None and n_images != n_captions:
+            raise ValueError(
+                f"captions must have one entry per image: got {n_captions} "
+                f"captions for {n_images} images"
+            )
+
+    def prepare_batch(self, data):
+        batch = super().prepare_batch(data)
+        batch["tokens"] = self.tokenize(data[1])
+        return batch
+
+    def text_embedding(self, tokens, training=False):
+        """The text encoder's embedding of token ids."""
+        return self.text_encoder(tokens, training=training)
+
+    def generate_images(self, latents, batch, training=False):
+        text = self.text_embedding(batch["tokens"], training=training)
+        inputs = ops.concatenate([latents, ops.cast(text, latents.dtype)], axis=-1)
+        return self.generator(inputs, training=training)
+
+    def discriminate(self, images, batch, training=True):
+        return self.discriminator([images, batch["tokens"]], training=training)
+
+    def sample_latents(self, num_samples, batch=None, seed=None):
+        if batch is not None and "style_images" in batch:
+            return self.image_encoder(batch["style_images"], training=False)
+        return super().sample_latents(num_samples, batch, seed)
+
+    # ------------------------------------------------------------------ #
+    # Phase losses.
+    # ------------------------------------------------------------------ #
+    def discriminator_loss(self, batch):
+        real, tokens = batch["images"], batch["tokens"]
+        latents = self.sample_latents(ops.shape(real)[0])
+        fake = ops.stop_gradient(self.generate_images(latents, batch, training=True))
+        real_output = self.discriminate(real, batch)
+        # GAN-CLS: real images with another sample's caption are negatives.
+        mismatched = {"tokens": ops.roll(tokens, 1, axis=0)}
+        loss = 0.5 * (
+            self.adversarial_loss.discriminator_loss(
+                real_output, self.discriminate(fake, batch)
+            )
+            + self.adversarial_loss.discriminator_loss(
+                real_output, self.discriminate(real, mismatched)
+            )
+        )
+        return loss, {"d_loss": loss}
+
+    def generator_loss(self, batch):
+        latents = self.sample_latents(ops.shape(batch["images"])[0])
+        fake = self.generate_images(latents, batch, training=True)
+        loss = self.adversarial_loss.generator_loss(self.discriminate(fake, batch))
+        logs = {"g_loss": loss}
+        if self.image_encoder is None:
+            return loss, logs
+        regressed = self.image_encoder(fake, training=True)
+        latent_loss = ops.mean(ops.abs(regressed - latents))
+        logs["latent_loss"] = latent_loss
+        return loss + self.latent_weight * latent_loss, logs
+
+    # ------------------------------------------------------------------ #
+    # Inference.
+    # ------------------------------------------------------------------ #
+    def call(self, inputs, training=False):
+        """Generates one image per caption (token ids or, with a vectorizer, strings).
+
+        Also accepts an `(images, captions)` training batch, and, as Keras
+        passes when building on a batch, images alone (drawn for an empty
+        caption).
+        """
+        if isinstance(inputs, (tuple, list)):
+            inputs = inputs[1]
+        if len(ops.shape(inputs)) == len(self.generator.output_shape):
+            sequence_length = self.text_encoder.input_shape[-1] or 1
+            inputs = ops.zeros((ops.shape(inputs)[0], sequence_length), "int32")
+        tokens = self.tokenize(inputs)
+        latents = self.sample_latents(ops.shape(tokens)[0])
+        return self.generate_images(latents, {"tokens": tokens}, training=training)
+
+    def generation_inputs(self, num_samples=None, labels=None, captions=None, images=None):
+        if labels is not None:
+            raise ValueError("TextToImageGAN conditions on captions: labels must be None")
+        if captions is None:
+            raise ValueError("captions are required: a list of strings or token ids")
+        if isinstance(captions, str):
+            captions = [captions] * (num_samples or 1)
+        captions = np.asarray(captions)
+        tokens = ops.convert_to_numpy(self.tokenize(captions))
+        if tokens.ndim != 2:
+            raise ValueError(
+                "captions must be a list of strings or token ids "
+                f"(N, sequence_length); got shape {captions.shape}"
+            )
+        if num_samples is not None and num_samples != len(tokens):
+            raise ValueError(
+                f"num_samples={num_samples} differs from the {len(tokens)} captions"
+            )
+        conditions = {"tokens": tokens}
+        if images is not None:
+            if self.image_encoder is None:
+                raise ValueError("images (style) need a model with an image_encoder")
+            images = np.asarray(images, dtype="float32")
+            self.check_images(images)
+            if len(images) != len(tokens):
+                raise ValueError(
+                    f"images must have one entry per caption: got {len(images)} "
+                    f"images for {len(tokens)} captions"
+                )
+            conditions["style_images"] = images
+        return len(tokens), conditions
+
+    def export(self, filepath, format="tf_saved_model", verbose=None, **kwargs):
+        """Writes a SavedModel serving images for captions.
+
+        Endpoints: `serve(captions)` draws the noise inside;
+        `serve_with_noise(captions, noise)` takes it `[N, latent_dim]`.
+        Captions are raw strings `[N]` when the model has a vectorizer, token
+        ids `[N, sequence_length]` otherwise. Images come back in [-1, 1].
+
+        Args:
+            filepath: directory to write.
+            format: only `"tf_saved_model"`.
+            verbose: unused, for Keras compatibility.
+
+        Returns:
+            None.
+        """
+        self._check_export_format(format)
+        if self.vectorizer is not None:
+            caption_spec = ((None,), "string")
+        else:
+            caption_spec = ((None, self.text_encoder.input_shape[-1]), "int32")
+
+        def serve_with_noise(captions, noise):
+            batch = {"tokens": self.tokenize(captions)}
+            return self.generate_images(noise, batch, training=False)
+
+        def serve(captions):
+            tokens = self.tokenize(captions)
+            latents = self.sample_latents(ops.shape(tokens)[0])
+            return self.generate_images(latents, {"tokens": tokens}, training=False)
+
+        backend.export_archive(
+            self,
+            {
+                "serve": (serve, [caption_spec]),
+                "serve_with_noise": (
+                    serve_with_noise,
+                    [caption_spec, ((None, self.latent_dim), "float32")],
+                ),
+            },
+            filepath,
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        serialize = keras.saving.serialize_keras_object
+        config.update(
+            text_encoder=serialize(self.text_encoder),
+            image_encoder=serialize(self.image_encoder) if self.image_encoder else None,
+            vectorizer=serialize(self.vectorizer) if self.vectorizer else None,
+            latent_weight=self.latent_weight,
+        )
+        return config
+

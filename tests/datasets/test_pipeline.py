@@ -1,0 +1,131 @@
+"""Tests of the tf.data pipelines and the caption vectorizer."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_mmgan.datasets.pipeline import make_dataset
+from keras_mmgan.datasets.pipeline import shapes_dataset
+from keras_mmgan.datasets.shapes import all_captions
+from keras_mmgan.datasets.text import text_vectorizer
+
+
+@pytest.fixture(scope="module")
+def vectorizer():
+    return text_vectorizer(all_captions(), sequence_length=10)
+
+
+def _images(n, shape=(8, 8, 1)):
+    return np.arange(n * int(np.prod(shape)), dtype=np.float64).reshape((n,) + shape)
+
+
+def test_images_only_batches():
+    dataset = make_dataset(_images(100), batch_size=32)
+    batches = list(dataset)
+    assert len(batches) == 3  # remainder dropped
+    for batch in batches:
+        assert batch.shape == (32, 8, 8, 1)
+        assert batch.dtype == tf.float32  # float64 input is cast
+
+
+def test_keep_remainder_and_no_shuffle_keeps_order():
+    images = _images(10)
+    dataset = make_dataset(images, batch_size=4, shuffle=False, drop_remainder=False)
+    batches = list(dataset)
+    assert [b.shape[0] for b in batches] == [4, 4, 2]
+    np.testing.assert_array_equal(np.concatenate(batches), images.astype(np.float32))
+
+
+def test_label_conditions():
+    labels = np.arange(50) % 10
+    images = np.repeat(labels.astype(np.float32)[:, None, None, None], 4, axis=1)
+    dataset = make_dataset(images, labels, batch_size=16)
+    batches = list(dataset)
+    assert len(batches) == 3
+    for batch_images, batch_labels in batches:
+        assert batch_images.shape == (16, 4, 1, 1)
+        assert batch_labels.shape == (16,)
+        assert batch_labels.dtype.is_integer
+        # Pairs stay together through the shuffle.
+        np.testing.assert_array_equal(batch_images.numpy()[:, 0, 0, 0], batch_labels.numpy())
+
+
+def test_string_conditions():
+    captions = [f"caption {i}" for i in range(20)]
+    images = np.arange(20, dtype=np.float32)[:, None]
+    dataset = make_dataset(images, captions, batch_size=5)
+    for batch_images, batch_captions in dataset:
+        assert batch_captions.dtype == tf.string
+        assert batch_captions.shape == (5,)
+        for value, text in zip(batch_images.numpy()[:, 0], batch_captions.numpy()):
+            assert text.decode() == f"caption {int(value)}"
+
+
+def test_shuffle_is_seeded_and_reshuffles_each_epoch():
+    images = np.arange(64, dtype=np.float32)[:, None]
+    first = make_dataset(images, batch_size=64, seed=3)
+    second = make_dataset(images, batch_size=64, seed=3)
+    epoch_1 = next(iter(first)).numpy()[:, 0]
+    epoch_2 = next(iter(first)).numpy()[:, 0]
+    np.testing.assert_array_equal(epoch_1, next(iter(second)).numpy()[:, 0])
+    assert not np.array_equal(epoch_1, epoch_2)
+    assert not np.array_equal(epoch_1, np.arange(64))
+    np.testing.assert_array_equal(np.sort(epoch_1), np.arange(64))
+
+
+def test_mismatched_sizes_raise():
+    with pytest.raises(ValueError, match=r"images and conditions.*10 images and 9 conditions"):
+        make_dataset(_images(10), np.zeros(9), batch_size=2)
+
+
+def test_invalid_batch_size_raises():
+    with pytest.raises(ValueError, match="batch_size"):
+        make_dataset(_images(10), batch_size=0)
+    with pytest.raises(TypeError, match="batch_size"):
+        make_dataset(_images(10), batch_size=2.0)
+    with pytest.raises(ValueError, match=r"batch_size \(64\).*10"):
+        make_dataset(_images(10), batch_size=64)
+
+
+def test_text_vectorizer(vectorizer):
+    ids = vectorizer(["a red circle at the top left", "a cyan triangle at the center"]).numpy()
+    assert ids.shape == (2, 10)
+    assert (ids[:, :7] > 1).sum() == 13  # 7 + 6 known tokens, no OOV (id 1)
+    assert (ids[0, 7:] == 0).all() and (ids[1, 6:] == 0).all()
+    vocabulary = vectorizer.get_vocabulary()
+    # padding, OOV, plus: a at the / 6 colours / 3 shapes / top bottom left right center
+    assert len(vocabulary) == 2 + 3 + 6 + 3 + 5
+    assert ids[0, 0] == ids[1, 0] == vocabulary.index("a")
+
+
+def test_text_vectorizer_accepts_numpy_and_rejects_non_strings():
+    layer = text_vectorizer(np.array(["a red circle", "a blue square"]), vocab_size=20,
+                            sequence_length=4)
+    assert layer(["a red square"]).shape == (1, 4)
+    with pytest.raises(TypeError, match="captions"):
+        text_vectorizer([1, 2, 3])
+    with pytest.raises(TypeError, match="captions"):
+        text_vectorizer(np.arange(3))
+    with pytest.raises(TypeError, match="captions"):
+        text_vectorizer("a red circle")
+
+
+def test_shapes_dataset_with_vectorizer(vectorizer):
+    dataset, data = shapes_dataset(num_samples=200, image_size=16, batch_size=32,
+                                   vectorizer=vectorizer, seed=1)
+    assert data["images"].shape == (200, 16, 16, 3)
+    assert data["token_ids"].dtype == np.int32 and data["token_ids"].shape == (200, 10)
+    batches = list(dataset)
+    assert len(batches) == 6
+    images, token_ids = batches[0]
+    assert images.shape == (32, 16, 16, 3) and images.dtype == tf.float32
+    assert token_ids.shape == (32, 10) and token_ids.dtype == tf.int32
+    np.testing.assert_array_equal(data["token_ids"], vectorizer(data["captions"]).numpy())
+
+
+def test_shapes_dataset_with_strings():
+    dataset, data = shapes_dataset(num_samples=64, image_size=8, batch_size=64, shuffle=False)
+    images, captions = next(iter(dataset))
+    assert images.shape == (64, 8, 8, 3)
+    assert [c.decode() for c in captions.numpy()] == data["captions"]
+    np.testing.assert_array_equal(images.numpy(), data["images"])
