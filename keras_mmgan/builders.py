@@ -18,10 +18,14 @@ _ARCHITECTURES = ("mlp", "dcgan")
 
 
 def _check_shape(name, shape):
-    if not isinstance(shape, (tuple, list)) or not all(
-        isinstance(d, int) and d > 0 for d in shape
+    if (
+        not isinstance(shape, (tuple, list))
+        or len(shape) != 3
+        or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape)
     ):
-        raise ValueError(f"{name} must be a tuple of positive ints; got {shape!r}")
+        raise ValueError(
+            f"{name} must be (height, width, channels), three positive ints; got {shape!r}"
+        )
     return tuple(shape)
 
 
@@ -132,7 +136,7 @@ def build_generator(
     _check_architecture(architecture)
     if architecture == "dcgan":
         model = dcgan_generator(z_dim + t_dim, image_shape, base_filters=base_filters)
-        return keras.Model(model.inputs, model.outputs, name="generator")
+        return keras.Model(model.input, model.output, name="generator")
     inputs = keras.Input((z_dim + t_dim,), name="latents_and_text")
     x = layers.Dense(hidden_units, activation="relu")(inputs)
     x = layers.Dense(math.prod(image_shape), activation="tanh")(x)

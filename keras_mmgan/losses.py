@@ -146,38 +146,36 @@ class Hybrid(AdversarialLoss):
 
     def __init__(self, losses, from_logits=True):
         super().__init__(from_logits)
-        if not isinstance(losses, dict) or not losses:
+        # A dict {name or object: weight}, or [(loss or its config, weight), ...]
+        # as get_config writes it.
+        items = list(losses.items()) if isinstance(losses, dict) else losses
+        if not isinstance(items, (list, tuple)) or not items:
             raise ValueError(
                 "losses must be a non-empty dict {loss name: weight}; "
                 f"got {losses!r}"
             )
-        self.losses = {}
-        for key, weight in losses.items():
-            loss = get(key, from_logits=from_logits)
-            self.losses[loss.name if isinstance(key, str) else key] = (
-                loss,
-                float(weight),
-            )
+        self.losses = []
+        for key, weight in items:
+            if isinstance(key, dict):
+                key = keras.saving.deserialize_keras_object(key)
+            self.losses.append((get(key, from_logits=from_logits), float(weight)))
 
     def discriminator_loss(self, real_output, fake_output):
         return sum(
-            w * loss.discriminator_loss(real_output, fake_output)
-            for loss, w in self.losses.values()
+            w * loss.discriminator_loss(real_output, fake_output) for loss, w in self.losses
         )
 
     def generator_loss(self, fake_output, real_output=None):
         return sum(
-            w * loss.generator_loss(fake_output, real_output)
-            for loss, w in self.losses.values()
+            w * loss.generator_loss(fake_output, real_output) for loss, w in self.losses
         )
 
     def get_config(self):
         return {
-            "losses": {
-                name: weight
-                for name, (loss, weight) in self.losses.items()
-                if isinstance(name, str)
-            },
+            "losses": [
+                [keras.saving.serialize_keras_object(loss), weight]
+                for loss, weight in self.losses
+            ],
             "from_logits": self.from_logits,
         }
 

@@ -6,7 +6,7 @@ import re
 import keras
 import tensorflow as tf
 
-# Tag put in `check_numerics` messages so that `nonfinite_errors` recognises them.
+# Tag put in `Assert` messages so that `nonfinite_errors` recognises them.
 _TAG = "keras_mmgan:nonfinite:"
 
 
@@ -33,6 +33,20 @@ def apply_phase(loss_fn, variables, optimizer, checks=None):
     # Data first: NaN data also makes the loss NaN, and data is the cause.
     asserts = [_assert_finite(x, name) for name, x in (checks or {}).items()]
     asserts.append(_assert_finite(loss, "loss"))
+    # A finite loss can still have NaN gradients (e.g. NaN activations that a
+    # ReLU zeroes out); applying them would silently corrupt the weights. A
+    # LossScaleOptimizer already skips such steps (overflow is expected there).
+    if not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        values = [
+            g.values if isinstance(g, tf.IndexedSlices) else g
+            for g in gradients
+            if g is not None
+        ]
+        if values:
+            finite = tf.reduce_all(
+                tf.stack([tf.reduce_all(tf.math.is_finite(g)) for g in values])
+            )
+            asserts.append(tf.debugging.Assert(finite, [f"{_TAG}gradients:"]))
     # An explicit control dependency: `Assert` is not ordered before variable
     # updates by tf.function's automatic control dependencies.
     with tf.control_dependencies(asserts):
@@ -77,12 +91,12 @@ def nonfinite_errors(step_fn):
             raise
         name = match.group(1)
         step = step_fn() + 1
-        if name == "loss":
+        if name in ("loss", "gradients"):
             message = (
-                f"Training stopped at step {step}: the loss became NaN or Inf. "
-                "No update of that step was applied, so the weights (and any "
-                "checkpoint already written) are the last good ones. Try a "
-                "lower learning rate or a gradient penalty."
+                f"Training stopped at step {step}: the {name} became NaN or Inf. "
+                "The failing phase applied no update, so its weights hold "
+                "finite values and checkpoints already written are intact. "
+                "Try a lower learning rate or a gradient penalty."
             )
         else:
             message = (

@@ -118,7 +118,8 @@ def dcgan_discriminator(
     features = layers.Dense(256)(x)
     features = layers.LeakyReLU(0.2)(features)
     tokens = keras.Input((sequence_length,), dtype="int32", name="tokens")
-    text = layers.Embedding(vocab_size, embedding_dim)(tokens)
+    # mask_zero: the mean is over the caption's words, not its padding.
+    text = layers.Embedding(vocab_size, embedding_dim, mask_zero=True)(tokens)
     text = layers.GlobalAveragePooling1D()(text)
     text = layers.Dense(256)(text)
     projection = layers.Dot(axes=1)([features, text])

@@ -1,0 +1,119 @@
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from keras_mmgan import models
+from keras_mmgan.callbacks import SampleGrid
+from keras_mmgan.callbacks import image_grid
+from keras_mmgan.callbacks import save_image_grid
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def test_image_grid_shape_dtype_and_values():
+    images = np.zeros((5, 2, 3, 3), dtype="float32")
+    images[0] = -1.0
+    images[1] = 1.0
+    images[2] = 0.0
+    images[3] = 2.0  # clipped to 1
+    images[4, :, :, 0] = 0.5
+    grid = image_grid(images, num_columns=3)
+    assert grid.shape == (2 * 2, 3 * 3, 3)
+    assert grid.dtype == np.uint8
+    np.testing.assert_array_equal(grid[0:2, 0:3], 0)
+    np.testing.assert_array_equal(grid[0:2, 3:6], 255)
+    np.testing.assert_array_equal(grid[0:2, 6:9], 128)  # round(127.5)
+    np.testing.assert_array_equal(grid[2:4, 0:3], 255)
+    np.testing.assert_array_equal(grid[2:4, 3:6, 0], 191)  # round(1.5 * 127.5)
+    np.testing.assert_array_equal(grid[2:4, 3:6, 1:], 128)
+    # The empty last cell is black.
+    np.testing.assert_array_equal(grid[2:4, 6:9], 0)
+
+
+def test_image_grid_default_columns_and_placement():
+    images = np.linspace(-1, 1, 10 * 4 * 4 * 3).reshape(10, 4, 4, 3)
+    grid = image_grid(images)  # ceil(sqrt(10)) = 4 columns, 3 rows
+    assert grid.shape == (12, 16, 3)
+    expected = np.round((images[5] + 1) * 127.5).astype("uint8")
+    np.testing.assert_array_equal(grid[4:8, 4:8], expected)  # row 1, column 1
+
+
+def test_image_grid_turns_grayscale_into_rgb():
+    images = np.random.default_rng(0).uniform(-1, 1, (4, 5, 5, 1))
+    grid = image_grid(images, num_columns=2)
+    assert grid.shape == (10, 10, 3)
+    np.testing.assert_array_equal(grid[..., 0], grid[..., 1])
+    np.testing.assert_array_equal(grid[..., 0], grid[..., 2])
+    np.testing.assert_array_equal(
+        grid[0:5, 5:10, 0], np.round((images[1, ..., 0] + 1) * 127.5).astype("uint8")
+    )
+
+
+@pytest.mark.parametrize("shape", [(4, 5, 5), (4, 5, 5, 2), (5, 5)])
+def test_image_grid_refuses_bad_shapes(shape):
+    with pytest.raises(ValueError, match="images must be rank 4"):
+        image_grid(np.zeros(shape))
+
+
+def test_save_image_grid_without_labels(tmp_path):
+    import matplotlib.pyplot as plt
+
+    images = np.random.default_rng(0).uniform(-1, 1, (6, 7, 7, 3))
+    path = str(tmp_path / "grid.png")
+    assert save_image_grid(path, images, num_columns=3) == path
+    with open(path, "rb") as f:
+        assert f.read(8) == PNG_MAGIC
+    pixels = plt.imread(path)
+    assert pixels.shape[:2] == (2 * 7, 3 * 7)
+    np.testing.assert_allclose(
+        pixels[..., :3] * 255, image_grid(images, num_columns=3), atol=0.5
+    )
+
+
+def test_save_image_grid_with_row_labels(tmp_path):
+    import matplotlib.pyplot as plt
+
+    images = np.random.default_rng(0).uniform(-1, 1, (6, 7, 7, 1))
+    path = str(tmp_path / "labelled.png")
+    save_image_grid(path, images, num_columns=3, row_labels=["a red circle", "a blue square"])
+    assert os.path.getsize(path) > 0
+    with open(path, "rb") as f:
+        assert f.read(8) == PNG_MAGIC
+    pixels = plt.imread(path)
+    assert pixels.ndim == 3 and pixels.shape[0] > 0 and pixels.shape[1] > 0
+
+
+def tiny_gan():
+    latents = keras.Input((4,))
+    x = keras.layers.Dense(16, activation="tanh")(latents)
+    generator = keras.Model(latents, keras.layers.Reshape((4, 4, 1))(x))
+    images = keras.Input((4, 4, 1))
+    x = keras.layers.Flatten()(images)
+    discriminator = keras.Model(images, keras.layers.Dense(1)(x))
+    gan = models.GAN(generator, discriminator, latent_dim=4, seed=1)
+    gan.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3))
+    return gan
+
+
+def test_sample_grid_writes_a_png_every_n_epochs(tmp_path):
+    import matplotlib.pyplot as plt
+
+    gan = tiny_gan()
+    directory = str(tmp_path / "grids")
+    data = np.random.default_rng(0).uniform(-1, 1, (8, 4, 4, 1)).astype("float32")
+    gan.fit(
+        data,
+        batch_size=8,
+        epochs=4,
+        verbose=0,
+        callbacks=[SampleGrid(directory, num_samples=9, every=2, seed=3)],
+    )
+    assert sorted(os.listdir(directory)) == ["samples_epoch_0002.png", "samples_epoch_0004.png"]
+    pixels = plt.imread(os.path.join(directory, "samples_epoch_0004.png"))
+    assert pixels.shape[:2] == (3 * 4, 3 * 4)  # 9 samples, 3 x 3 of 4 x 4
+    # The last grid shows the trained model's fixed-seed samples.
+    np.testing.assert_allclose(
+        pixels[..., :3] * 255, image_grid(gan.generate(9, seed=3)), atol=0.5
+    )

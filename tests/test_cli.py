@@ -1,0 +1,40 @@
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+
+from keras_mmgan import cli
+
+
+def test_train_text2image_writes_grid_metrics_and_model(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    status = cli.main(
+        ["train", "text2image", "--epochs", "1", "--num-samples", "256", "--out", out]
+    )
+    assert status == 0
+    assert "caption accuracy on held-out captions" in capsys.readouterr().out
+    assert sorted(os.listdir(out)) == ["metrics.json", "samples.png", "text2image.keras"]
+    with open(os.path.join(out, "metrics.json")) as f:
+        metrics = json.load(f)
+    assert {"d_loss", "g_loss", "latent_loss"} <= set(metrics["losses"])
+    for split in ("held_out", "seen"):
+        assert metrics[split]["num_samples"] == 1000
+        assert 0.0 <= metrics[split]["color"] <= 1.0
+    assert len(metrics["protocol"]["held_out_captions"]) == 10
+    model = keras.saving.load_model(os.path.join(out, "text2image.keras"))
+    images = model.generate(captions=["a red circle at the top left"], seed=0)
+    assert images.shape == (1, 28, 28, 3) and np.abs(images).max() <= 1.0
+    assert int(model.g_optimizer.iterations) == 4
+
+
+def test_console_script_help():
+    result = subprocess.run(
+        [sys.executable, "-m", "keras_mmgan.cli", "train", "text2image", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "--epochs" in result.stdout and "--out" in result.stdout
