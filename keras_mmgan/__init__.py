@@ -1,6 +1,7 @@
 """keras_mmgan: multi-modal GANs for Keras 3, trained with `model.fit`."""
 
 from keras_mmgan import backend
+from keras_mmgan import callbacks
 from keras_mmgan import datasets
 from keras_mmgan import layers
 from keras_mmgan import losses

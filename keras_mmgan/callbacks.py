@@ -40,15 +40,57 @@ def image_grid(images, num_columns=None):
     return grid
 
 
+def plot_image_grid(images, num_columns=None, row_labels=None, scale=4):
+    """Draws images in [-1, 1] as a grid figure, optionally with a label per row.
+
+    Uses matplotlib's object-oriented API only, so it never changes the
+    session's plotting backend; in a notebook the returned figure shows inline.
+
+    Args:
+        images: array `(N, H, W, C)` in [-1, 1].
+        num_columns: images per row.
+        row_labels: optional list of strings, one per row (e.g. captions).
+        scale: screen pixels per image pixel.
+
+    Returns:
+        A `matplotlib.figure.Figure`.
+
+    Example:
+
+    ```python
+    plot_image_grid(gan.generate(captions=captions, seed=0), 8, row_labels=captions[::8])
+    ```
+    """
+    from matplotlib.figure import Figure
+
+    grid = image_grid(images, num_columns)
+    dpi = 100
+    label_width = 3.0 if row_labels else 0.0
+    width = label_width + grid.shape[1] * scale / dpi
+    figure = Figure(figsize=(width, grid.shape[0] * scale / dpi), dpi=dpi)
+    axes = figure.add_axes([label_width / width, 0, 1 - label_width / width, 1])
+    axes.imshow(grid, interpolation="nearest")
+    axes.set_xticks([])
+    axes.set_yticks([])
+    if row_labels:
+        row_height = grid.shape[0] / len(row_labels)
+        axes.set_yticks([(i + 0.5) * row_height for i in range(len(row_labels))])
+        axes.set_yticklabels(row_labels, fontsize=8)
+    return figure
+
+
 def save_image_grid(path, images, num_columns=None, row_labels=None, scale=4):
     """Saves images in [-1, 1] as a PNG grid, optionally with a label per row.
+
+    Without labels the PNG holds the images' pixels exactly (`image_grid`);
+    with labels it is `plot_image_grid`'s figure.
 
     Args:
         path: the PNG file to write.
         images: array `(N, H, W, C)` in [-1, 1].
         num_columns: images per row.
         row_labels: optional list of strings, one per row (e.g. captions).
-        scale: pixels per image pixel in the labelled figure.
+        scale: screen pixels per image pixel in the labelled figure.
 
     Returns:
         `path`.
@@ -60,29 +102,12 @@ def save_image_grid(path, images, num_columns=None, row_labels=None, scale=4):
                     num_columns=8, row_labels=captions[::8])
     ```
     """
-    import matplotlib
+    if row_labels:
+        plot_image_grid(images, num_columns, row_labels, scale).savefig(path)
+    else:
+        from matplotlib.image import imsave
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    grid = image_grid(images, num_columns)
-    if not row_labels:
-        plt.imsave(path, grid)
-        return path
-    num_rows = len(row_labels)
-    row_height = grid.shape[0] / num_rows
-    dpi = 100
-    label_width = 3.0
-    figure = plt.figure(
-        figsize=(label_width + grid.shape[1] * scale / dpi, grid.shape[0] * scale / dpi), dpi=dpi
-    )
-    axes = figure.add_axes([label_width / figure.get_figwidth(), 0, 1 - label_width / figure.get_figwidth(), 1])
-    axes.imshow(grid, interpolation="nearest")
-    axes.set_xticks([])
-    axes.set_yticks([(i + 0.5) * row_height for i in range(num_rows)])
-    axes.set_yticklabels(row_labels, fontsize=8)
-    figure.savefig(path)
-    plt.close(figure)
+        imsave(path, image_grid(images, num_columns))
     return path
 
 

@@ -232,3 +232,8 @@ def strings_as_tensors(data):
     if isinstance(data, np.ndarray) and data.dtype.kind in "USO":
         return tf.constant(data.astype(str))
     return data
+
+
+def is_dataset(data):
+    """Whether `data` is a `tf.data.Dataset`."""
+    return isinstance(data, tf.data.Dataset)

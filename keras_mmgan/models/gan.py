@@ -373,6 +373,8 @@ class GAN(keras.Model):
                 "call compile(d_optimizer=..., g_optimizer=...) before fit()"
             )
         x, y = pipeline.strings_as_tensors(x), pipeline.strings_as_tensors(y)
+        if pipeline.is_dataset(x) and not args:
+            kwargs.setdefault("shuffle", False)  # a dataset shuffles itself
         first = pipeline.peek_batch(x, y)
         if first is not None:
             self.check_batch(first)
