@@ -6,15 +6,17 @@ import keras
 import numpy as np
 
 
-def image_grid(images, num_columns=None):
+def image_grid(images, num_columns=None, padding=0):
     """Tiles images in [-1, 1] into one uint8 RGB mosaic.
 
     Args:
         images: array `(N, H, W, C)` with C = 1 or 3, values in [-1, 1].
         num_columns: images per row; `ceil(sqrt(N))` by default.
+        padding: grey pixels between images (0 for an exact mosaic).
 
     Returns:
-        A uint8 array `(rows * H, num_columns * W, 3)`; empty cells are black.
+        A uint8 array `(rows * (H + padding) - padding, num_columns * (W +
+        padding) - padding, 3)`; empty cells are black.
 
     Example:
 
@@ -32,15 +34,17 @@ def image_grid(images, num_columns=None):
         images = np.repeat(images, 3, axis=-1)
     num_columns = num_columns or int(np.ceil(np.sqrt(n)))
     num_rows = -(-n // num_columns)
-    grid = np.zeros((num_rows * height, num_columns * width, 3), dtype="uint8")
+    step_y, step_x = height + padding, width + padding
+    grid = np.full((num_rows * step_y - padding, num_columns * step_x - padding, 3), 128, "uint8")
     pixels = np.round((np.clip(images, -1.0, 1.0) + 1.0) * 127.5).astype("uint8")
-    for index, image in enumerate(pixels):
+    for index in range(num_rows * num_columns):
         row, column = divmod(index, num_columns)
-        grid[row * height : (row + 1) * height, column * width : (column + 1) * width] = image
+        cell = grid[row * step_y : row * step_y + height, column * step_x : column * step_x + width]
+        cell[...] = pixels[index] if index < n else 0
     return grid
 
 
-def plot_image_grid(images, num_columns=None, row_labels=None, scale=4):
+def plot_image_grid(images, num_columns=None, row_labels=None, scale=4, padding=1):
     """Draws images in [-1, 1] as a grid figure, optionally with a label per row.
 
     Uses matplotlib's object-oriented API only, so it never changes the
@@ -51,6 +55,7 @@ def plot_image_grid(images, num_columns=None, row_labels=None, scale=4):
         num_columns: images per row.
         row_labels: optional list of strings, one per row (e.g. captions).
         scale: screen pixels per image pixel.
+        padding: grey pixels between images.
 
     Returns:
         A `matplotlib.figure.Figure`.
@@ -63,7 +68,7 @@ def plot_image_grid(images, num_columns=None, row_labels=None, scale=4):
     """
     from matplotlib.figure import Figure
 
-    grid = image_grid(images, num_columns)
+    grid = image_grid(images, num_columns, padding)
     dpi = 100
     label_width = 3.0 if row_labels else 0.0
     width = label_width + grid.shape[1] * scale / dpi
@@ -73,8 +78,8 @@ def plot_image_grid(images, num_columns=None, row_labels=None, scale=4):
     axes.set_xticks([])
     axes.set_yticks([])
     if row_labels:
-        row_height = grid.shape[0] / len(row_labels)
-        axes.set_yticks([(i + 0.5) * row_height for i in range(len(row_labels))])
+        row_step = (grid.shape[0] + padding) / len(row_labels)
+        axes.set_yticks([i * row_step + (row_step - padding) / 2 for i in range(len(row_labels))])
         axes.set_yticklabels(row_labels, fontsize=8)
     return figure
 

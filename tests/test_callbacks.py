@@ -117,3 +117,11 @@ def test_sample_grid_writes_a_png_every_n_epochs(tmp_path):
     np.testing.assert_allclose(
         pixels[..., :3] * 255, image_grid(gan.generate(9, seed=3)), atol=0.5
     )
+
+
+def test_image_grid_padding_separates_cells_in_grey():
+    grid = image_grid(np.ones((5, 4, 4, 3), "float32"), num_columns=3, padding=1)
+    assert grid.shape == (9, 14, 3)
+    assert (grid[4, :, :] == 128).all() and (grid[:, 4, :] == 128).all()
+    assert (grid[:4, :4] == 255).all()
+    assert (grid[5:, 10:] == 0).all()  # the sixth cell is empty

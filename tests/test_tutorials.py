@@ -31,6 +31,7 @@ def _output_text(cell):
     return "".join(parts)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_tutorial_runs_in_quick_mode(notebook, tmp_path, monkeypatch):
     # The kernel inherits this process's environment.
