@@ -8,20 +8,23 @@ import tensorflow as tf
 
 # Tag put in `Assert` messages so that `nonfinite_errors` recognises them.
 _TAG = "keras_mmgan:nonfinite:"
+_INVALID_TAG = "keras_mmgan:invalid:"
 
 
 def apply_phase(loss_fn, variables, optimizer, checks=None):
     """Runs one phase: loss, gradients w.r.t. `variables`, optimizer update.
 
-    The update only runs when the loss and every tensor in `checks` are
-    finite; otherwise the step fails (see `nonfinite_errors`) with all weights
-    untouched.
+    The update only runs when the loss, the gradients and every tensor in
+    `checks` are finite (boolean checks: all true); otherwise the step fails
+    (see `nonfinite_errors`) before this phase changes any weight.
 
     Args:
         loss_fn: callable with no arguments returning `(loss, logs)`.
         variables: list of the variables this phase updates.
         optimizer: the `keras.optimizers.Optimizer` that updates them.
-        checks: optional dict `name -> float tensor` that must be finite.
+        checks: optional dict `name -> tensor`: a float tensor must be finite
+            (`name` says what, e.g. `"images"`); a boolean tensor must be all
+            true (`name` is the message, e.g. `"labels must be in [0, 10)"`).
 
     Returns:
         The `logs` dict returned by `loss_fn`.
@@ -31,8 +34,8 @@ def apply_phase(loss_fn, variables, optimizer, checks=None):
         scaled = optimizer.scale_loss(loss)
     gradients = tape.gradient(scaled, variables)
     # Data first: NaN data also makes the loss NaN, and data is the cause.
-    asserts = [_assert_finite(x, name) for name, x in (checks or {}).items()]
-    asserts.append(_assert_finite(loss, "loss"))
+    asserts = [_assert_valid(x, name) for name, x in (checks or {}).items()]
+    asserts.append(_assert_valid(loss, "loss"))
     # A finite loss can still have NaN gradients (e.g. NaN activations that a
     # ReLU zeroes out); applying them would silently corrupt the weights. A
     # LossScaleOptimizer already skips such steps (overflow is expected there).
@@ -54,7 +57,9 @@ def apply_phase(loss_fn, variables, optimizer, checks=None):
     return logs
 
 
-def _assert_finite(x, name):
+def _assert_valid(x, name):
+    if x.dtype == tf.bool:
+        return tf.debugging.Assert(tf.reduce_all(x), [f"{_INVALID_TAG}{name}|"])
     finite = tf.reduce_all(tf.math.is_finite(x))
     return tf.debugging.Assert(finite, [f"{_TAG}{name}:"])
 
@@ -86,11 +91,14 @@ def nonfinite_errors(step_fn):
     try:
         yield
     except tf.errors.InvalidArgumentError as error:
+        step = step_fn() + 1
+        invalid = re.search(re.escape(_INVALID_TAG) + r"([^|]+)\|", error.message)
+        if invalid is not None:
+            raise ValueError(f"{invalid.group(1)} (met at training step {step})") from None
         match = re.search(re.escape(_TAG) + r"([\w ]+):", error.message)
         if match is None:
             raise
         name = match.group(1)
-        step = step_fn() + 1
         if name in ("loss", "gradients"):
             message = (
                 f"Training stopped at step {step}: the {name} became NaN or Inf. "

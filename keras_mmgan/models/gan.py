@@ -150,6 +150,15 @@ class GAN(keras.Model):
         images = data[0] if isinstance(data, (tuple, list)) else data
         return {"images": ops.cast(images, self.compute_dtype)}
 
+    def batch_checks(self, batch):
+        """Tensors that must be valid before a phase updates any weight.
+
+        Returns a dict `name -> tensor` for `backend.apply_phase`: float
+        tensors must be finite, boolean ones all true (the name is then the
+        error message).
+        """
+        return {"images": batch["images"]}
+
     def generate_images(self, latents, batch, training=False):
         """Runs the generator on latents (and the batch's conditions)."""
         return self.generator(latents, training=training)
@@ -193,7 +202,11 @@ class GAN(keras.Model):
         real = batch["images"]
         latents = self.sample_latents(ops.shape(real)[0], batch)
         fake = self.generate_images(latents, batch, training=True)
-        loss = self.adversarial_loss.generator_loss(self.discriminate(fake, batch))
+        # D in inference mode: the generator phase must not move D (spectral
+        # normalization assigns its kernels when called in training mode).
+        loss = self.adversarial_loss.generator_loss(
+            self.discriminate(fake, batch, training=False)
+        )
         return loss, {"g_loss": loss}
 
     # ------------------------------------------------------------------ #
@@ -332,7 +345,7 @@ class GAN(keras.Model):
                     lambda: self._phase_loss(phase, batch),
                     phase.variables,
                     phase.optimizer,
-                    checks={"images": batch["images"]},
+                    checks=self.batch_checks(batch),
                 )
                 self._update_trackers(logs)
         return self._tracker_results()

@@ -221,7 +221,11 @@ class TextToImageGAN(GAN):
     def generator_loss(self, batch):
         latents = self.sample_latents(ops.shape(batch["images"])[0])
         fake = self.generate_images(latents, batch, training=True)
-        loss = self.adversarial_loss.generator_loss(self.discriminate(fake, batch))
+        # D in inference mode: the generator phase must not move D (spectral
+        # normalization assigns its kernels when called in training mode).
+        loss = self.adversarial_loss.generator_loss(
+            self.discriminate(fake, batch, training=False)
+        )
         logs = {"g_loss": loss}
         if self.image_encoder is None:
             return loss, logs

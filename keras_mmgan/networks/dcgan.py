@@ -24,12 +24,15 @@ def _check_image_shape(image_shape, num_upsamplings):
     return tuple(image_shape)
 
 
-def dcgan_generator(latent_dim=64, image_shape=(28, 28, 1), base_filters=64, num_upsamplings=2):
+def dcgan_generator(
+    latent_dim=64, image_shape=(28, 28, 1), base_filters=64, num_upsamplings=2, num_classes=None
+):
     """DCGAN generator: z -> Dense -> (transposed conv, batch norm, ReLU)* -> tanh.
 
     Starts at `image_shape / 2**num_upsamplings` with `base_filters *
     2**(num_upsamplings - 1)` channels and halves the channels as it doubles
-    the size.
+    the size. With `num_classes` it takes `[z, labels]` and concatenates the
+    one-hot label to z (the conditional GAN of Mirza & Osindero 2014).
 
     Args:
         latent_dim: size of z.
@@ -37,9 +40,11 @@ def dcgan_generator(latent_dim=64, image_shape=(28, 28, 1), base_filters=64, num
             divisible by `2**num_upsamplings`.
         base_filters: channels of the last hidden layer.
         num_upsamplings: number of stride-2 transposed convolutions.
+        num_classes: if given, the model takes `[latents, int labels (N,)]`.
 
     Returns:
-        A functional `keras.Model` `(N, latent_dim) -> (N, *image_shape)` in [-1, 1].
+        A functional `keras.Model` `(N, latent_dim) -> (N, *image_shape)` in
+        [-1, 1], or `[latents, labels] -> images` with `num_classes`.
 
     Example:
 
@@ -53,7 +58,13 @@ def dcgan_generator(latent_dim=64, image_shape=(28, 28, 1), base_filters=64, num
     factor = 2**num_upsamplings
     filters = base_filters * 2 ** (num_upsamplings - 1)
     inputs = keras.Input((latent_dim,), name="latents")
-    x = layers.Dense((height // factor) * (width // factor) * filters, use_bias=False)(inputs)
+    x = inputs
+    if num_classes is not None:
+        labels = keras.Input((), dtype="int32", name="labels")
+        one_hot = layers.CategoryEncoding(num_classes, output_mode="one_hot")(labels)
+        x = layers.Concatenate()([inputs, one_hot])
+        inputs = [inputs, labels]
+    x = layers.Dense((height // factor) * (width // factor) * filters, use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     x = layers.ReLU()(x)
     x = layers.Reshape((height // factor, width // factor, filters))(x)
@@ -75,14 +86,19 @@ def dcgan_discriminator(
     vocab_size=None,
     sequence_length=10,
     embedding_dim=128,
+    num_classes=None,
+    auxiliary_classifier=False,
+    spectral_normalization=False,
 ):
     """DCGAN discriminator: (strided conv, LeakyReLU 0.2)* -> Dense(1) logit.
 
-    With `vocab_size`, it also reads a caption (token ids) and conditions by
-    projection (Miyato & Koyama 2018): `logit = w . h + <embed(t), h>`, where
-    `h` is the image feature vector and `embed(t)` the mean of the caption's
-    token embeddings, projected to `h`'s size. The inner product makes
-    "does this image match this text" easy to express.
+    Conditioning by projection (Miyato & Koyama 2018): with `vocab_size` it
+    reads a caption (token ids), with `num_classes` a class label, and its
+    logit is `w . h + <embed(c), h>`, where `h` is the image feature vector and
+    `embed(c)` the condition's embedding (for a caption: the mean of its token
+    embeddings, projected). The inner product makes "does this image match this
+    condition" easy to express. With `auxiliary_classifier` it reads images
+    only and also outputs class logits (AC-GAN, Odena et al. 2017).
 
     Args:
         image_shape: input `(height, width, channels)`.
@@ -91,37 +107,60 @@ def dcgan_discriminator(
         vocab_size: if given, the model takes `[images, tokens]`.
         sequence_length: tokens per caption.
         embedding_dim: size of the token embeddings.
+        num_classes: if given (and not `auxiliary_classifier`), the model
+            takes `[images, int labels (N,)]`.
+        auxiliary_classifier: output `[logit, class logits (N, num_classes)]`.
+        spectral_normalization: wrap every convolution and dense layer in
+            `keras.layers.SpectralNormalization` (Miyato et al. 2018).
 
     Returns:
-        A functional `keras.Model` `(N, *image_shape) -> (N, 1)` logits, or
-        `[images, tokens] -> (N, 1)` with `vocab_size`.
+        A functional `keras.Model`: `images -> (N, 1)` logits;
+        `[images, tokens]` or `[images, labels]` -> `(N, 1)`; or, with
+        `auxiliary_classifier`, `images -> [(N, 1), (N, num_classes)]`.
 
     Example:
 
     >>> dcgan_discriminator((28, 28, 1)).output_shape
     (None, 1)
+    >>> dcgan_discriminator((28, 28, 1), num_classes=10).input_shape
+    [(None, 28, 28, 1), (None,)]
 
     Reference:
-        Radford et al., ICLR 2016.
+        Radford et al., ICLR 2016. Miyato & Koyama, "cGANs with Projection
+        Discriminator", ICLR 2018.
     """
     image_shape = _check_image_shape(image_shape, num_downsamplings)
-    inputs = keras.Input(image_shape, name="images")
-    x = inputs
+    if auxiliary_classifier and num_classes is None:
+        raise ValueError("auxiliary_classifier=True needs num_classes")
+    if vocab_size is not None and num_classes is not None:
+        raise ValueError("condition on vocab_size (text) or num_classes (labels), not both")
+
+    def normalized(layer):
+        return layers.SpectralNormalization(layer) if spectral_normalization else layer
+
+    images = keras.Input(image_shape, name="images")
+    x = images
     filters = base_filters
     for _ in range(num_downsamplings):
-        x = layers.Conv2D(filters, 4, strides=2, padding="same")(x)
+        x = normalized(layers.Conv2D(filters, 4, strides=2, padding="same"))(x)
         x = layers.LeakyReLU(0.2)(x)
         filters *= 2
     x = layers.Flatten()(x)
-    if vocab_size is None:
-        return keras.Model(inputs, layers.Dense(1)(x), name="dcgan_discriminator")
-    features = layers.Dense(256)(x)
-    features = layers.LeakyReLU(0.2)(features)
-    tokens = keras.Input((sequence_length,), dtype="int32", name="tokens")
-    # mask_zero: the mean is over the caption's words, not its padding.
-    text = layers.Embedding(vocab_size, embedding_dim, mask_zero=True)(tokens)
-    text = layers.GlobalAveragePooling1D()(text)
-    text = layers.Dense(256)(text)
-    projection = layers.Dot(axes=1)([features, text])
-    outputs = layers.Add()([layers.Dense(1)(features), projection])
-    return keras.Model([inputs, tokens], outputs, name="dcgan_discriminator")
+    if auxiliary_classifier:
+        outputs = [normalized(layers.Dense(1))(x), normalized(layers.Dense(num_classes))(x)]
+        return keras.Model(images, outputs, name="dcgan_discriminator")
+    if vocab_size is None and num_classes is None:
+        return keras.Model(images, normalized(layers.Dense(1))(x), name="dcgan_discriminator")
+    features = layers.LeakyReLU(0.2)(normalized(layers.Dense(256))(x))
+    if vocab_size is not None:
+        condition = keras.Input((sequence_length,), dtype="int32", name="tokens")
+        # mask_zero: the mean is over the caption's words, not its padding.
+        text = layers.Embedding(vocab_size, embedding_dim, mask_zero=True)(condition)
+        text = layers.GlobalAveragePooling1D()(text)
+        embedding = layers.Dense(256)(text)
+    else:
+        condition = keras.Input((), dtype="int32", name="labels")
+        embedding = layers.Embedding(num_classes, 256)(condition)
+    projection = layers.Dot(axes=1)([features, embedding])
+    outputs = layers.Add()([normalized(layers.Dense(1))(features), projection])
+    return keras.Model([images, condition], outputs, name="dcgan_discriminator")
