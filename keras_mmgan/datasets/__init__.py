@@ -16,3 +16,5 @@ from keras_mmgan.datasets.shapes import caption
 from keras_mmgan.datasets.shapes import held_out_captions
 from keras_mmgan.datasets.shapes import shapes
 from keras_mmgan.datasets.text import text_vectorizer
+from keras_mmgan.datasets.digits import stacked_digits
+from keras_mmgan.datasets.tfds import load_tfds
