@@ -6,6 +6,8 @@ A backend module provides:
 - `apply_phase(loss_fn, variables, optimizer, checks)`: run `loss_fn()` ->
   `(loss, logs)`, differentiate `loss` w.r.t. `variables`, apply the update
   only if the loss and the `checks` tensors are finite, return `logs`.
+- `guard(x, name, condition=None)`: `x`, gated so that nothing computed from it
+  runs unless it is finite (or `condition` holds).
 - `input_gradients(fn, inputs)`: gradient of `sum(fn(inputs))` w.r.t. `inputs`
   (for gradient penalties).
 - `nonfinite_errors(step_fn)`: a context manager turning such failures into a
@@ -20,6 +22,7 @@ _BACKEND = keras.backend.backend()
 if _BACKEND == "tensorflow":
     from keras_mmgan.backend.tensorflow import apply_phase
     from keras_mmgan.backend.tensorflow import export_archive
+    from keras_mmgan.backend.tensorflow import guard
     from keras_mmgan.backend.tensorflow import input_gradients
     from keras_mmgan.backend.tensorflow import nonfinite_errors
 else:  # pragma: no cover - JAX and PyTorch come later.
@@ -30,5 +33,5 @@ else:  # pragma: no cover - JAX and PyTorch come later.
             "set KERAS_BACKEND=tensorflow."
         )
 
-    apply_phase = export_archive = _unsupported
+    apply_phase = export_archive = guard = _unsupported
     input_gradients = nonfinite_errors = _unsupported

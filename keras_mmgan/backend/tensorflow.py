@@ -64,6 +64,23 @@ def _assert_valid(x, name):
     return tf.debugging.Assert(finite, [f"{_TAG}{name}:"])
 
 
+def guard(x, name, condition=None):
+    """Returns `x`, gated so that nothing computed from it runs on bad data.
+
+    Args:
+        x: a tensor of the batch.
+        name: what `x` is (float check) or the error message (with `condition`).
+        condition: optional boolean tensor that must be all true; by default
+            `x` must be finite.
+
+    Returns:
+        `x`, with a control dependency on the check.
+    """
+    check = _assert_valid(x if condition is None else condition, name)
+    with tf.control_dependencies([check]):
+        return tf.identity(x)
+
+
 def input_gradients(fn, inputs):
     """Gradient of `sum(fn(inputs))` with respect to `inputs`.
 

@@ -180,15 +180,12 @@ class ConditionalGAN(GAN):
 
     def prepare_batch(self, data):
         batch = super().prepare_batch(data)
-        batch["labels"] = ops.reshape(ops.cast(data[1], "int32"), (-1,))
-        return batch
-
-    def batch_checks(self, batch):
-        checks = super().batch_checks(batch)
-        labels = batch["labels"]
+        labels = ops.reshape(ops.cast(data[1], "int32"), (-1,))
         in_range = ops.logical_and(labels >= 0, labels < self.num_classes)
-        checks[f"labels must be in [0, {self.num_classes})"] = in_range
-        return checks
+        batch["labels"] = backend.guard(
+            labels, f"labels must be in [0, {self.num_classes})", in_range
+        )
+        return batch
 
     def _label_maps(self, images, labels):
         one_hot = ops.one_hot(labels, self.num_classes, dtype=images.dtype)

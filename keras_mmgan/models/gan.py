@@ -143,12 +143,12 @@ class GAN(keras.Model):
     def prepare_batch(self, data):
         """Turns what `fit` yields into a dict with at least `images`.
 
-        Checks shapes (at trace time); `train_step` checks that the images
-        are finite before any update.
+        Checks shapes (at trace time) and gates the images so that nothing
+        runs on NaN or Inf (`backend.guard`).
         """
         self.check_batch(data)
         images = data[0] if isinstance(data, (tuple, list)) else data
-        return {"images": ops.cast(images, self.compute_dtype)}
+        return {"images": backend.guard(ops.cast(images, self.compute_dtype), "images")}
 
     def batch_checks(self, batch):
         """Tensors that must be valid before a phase updates any weight.
@@ -440,6 +440,7 @@ class GAN(keras.Model):
         captions=None,
         images=None,
         seed=None,
+        latents=None,
         batch_size=256,
     ):
         """Generates images in [-1, 1] as a NumPy array.
@@ -452,18 +453,38 @@ class GAN(keras.Model):
             images: source images, for translation models.
             seed: int; the same seed gives the same images, also after
                 save/load. `None` draws from the model's own noise stream.
+            latents: optional latents `(N, latent_dim)` to use instead of
+                drawing them (e.g. one z with every label, or a walk
+                between two z).
             batch_size: images generated per forward pass.
 
         Returns:
             A float32 NumPy array of images.
+
+        Example:
+
+        ```python
+        images = gan.generate(16, seed=0)
+        ```
         """
+        if latents is not None and num_samples is None:
+            num_samples = len(latents)
         num_samples, conditions = self.generation_inputs(
             num_samples=num_samples, labels=labels, captions=captions, images=images
         )
-        seed_generator = (
-            keras.random.SeedGenerator(int(seed)) if seed is not None else None
-        )
-        latents = self.sample_latents(num_samples, conditions, seed=seed_generator)
+        if latents is not None:
+            latents = np.asarray(latents, dtype="float32")
+            if latents.shape != (num_samples, self.latent_dim):
+                raise ValueError(
+                    f"latents must have shape ({num_samples}, {self.latent_dim}); "
+                    f"got {latents.shape}"
+                )
+            latents = ops.convert_to_tensor(latents)
+        else:
+            seed_generator = (
+                keras.random.SeedGenerator(int(seed)) if seed is not None else None
+            )
+            latents = self.sample_latents(num_samples, conditions, seed=seed_generator)
         outputs = []
         for start in range(0, num_samples, batch_size):
             stop = min(start + batch_size, num_samples)

@@ -140,3 +140,13 @@ def test_constructor_checks_the_networks():
     gan = make_gan()
     with pytest.raises(ValueError, match="labels are required"):
         gan.generate(num_samples=2)
+
+
+def test_generate_with_given_latents_keeps_style_and_switches_digit():
+    gan = make_gan()
+    latents = np.repeat(np.random.default_rng(2).normal(size=(1, LATENT)), CLASSES, 0)
+    images = gan.generate(labels=np.arange(CLASSES), latents=latents)
+    expected = gan.generate_images(latents.astype("float32"), {"labels": np.arange(CLASSES)})
+    np.testing.assert_allclose(images, np.array(expected), atol=1e-6)
+    with pytest.raises(ValueError, match="differs from the 3 labels"):
+        gan.generate(labels=np.arange(CLASSES), latents=latents[:2])
