@@ -11,7 +11,7 @@ import keras_mmgan as mm
 SHAPE, CLASSES, LATENT = (8, 8, 1), 3, 8
 
 
-def make_gan(conditioning="projection", auxiliary_classifier=False, seed=1):
+def make_gan(conditioning="projection", auxiliary_classifier=False, seed=1, **options):
     if conditioning == "concat":
         generator = mm.networks.dcgan_generator(LATENT + CLASSES, SHAPE, base_filters=8)
     else:
@@ -38,6 +38,7 @@ def make_gan(conditioning="projection", auxiliary_classifier=False, seed=1):
         auxiliary_classifier=auxiliary_classifier,
         conditioning=conditioning,
         seed=seed,
+        **options,
     )
     gan.compile(
         d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3)
@@ -150,3 +151,18 @@ def test_generate_with_given_latents_keeps_style_and_switches_digit():
     np.testing.assert_allclose(images, np.array(expected), atol=1e-6)
     with pytest.raises(ValueError, match="differs from the 3 labels"):
         gan.generate(labels=np.arange(CLASSES), latents=latents[:2])
+
+
+@pytest.mark.parametrize("classify_fakes", [False, True])
+def test_acgan_discriminator_class_loss(classify_fakes):
+    gan = make_gan(auxiliary_classifier=True, classify_fakes=classify_fakes)
+    images, labels = batch()
+    data = gan.prepare_batch((images, labels))
+    keras.utils.set_random_seed(4)
+    gan.seed_generator.state.assign([4, 0])
+    _, logs = gan.discriminator_loss(data)
+    real_ce = gan._class_loss(data["labels"], gan.discriminator_outputs(data["images"], data)[1])
+    if classify_fakes:
+        assert float(logs["d_class_loss"]) > float(real_ce)
+    else:
+        np.testing.assert_allclose(float(logs["d_class_loss"]), float(real_ce), rtol=1e-6)
