@@ -1,4 +1,11 @@
-"""Evaluation: how well generated samples follow their conditions, and more."""
+"""Evaluation: whether samples follow their conditions, and how close they are to the data.
+
+Condition-following: `caption_accuracy` (shapes), `classifier_accuracy` with the shipped
+`digit_classifier` (digits), `stacked_digit_modes` + `mode_histogram_kl` (Stacked MNIST).
+Distribution distances on features (`extract_features` with `inception_extractor()` online or
+`digit_extractor()` offline): `frechet_distance` (FID), `kernel_distance` (KID),
+`inception_score`, `precision_recall`, `density_coverage`.
+"""
 
 from keras_mmgan.metrics.caption_accuracy import caption_accuracy
 from keras_mmgan.metrics.caption_accuracy import parse_caption
@@ -6,7 +13,19 @@ from keras_mmgan.metrics.caption_accuracy import read_shape_attributes
 from keras_mmgan.metrics.classifier import classifier_accuracy
 from keras_mmgan.metrics.classifier import digit_classifier
 from keras_mmgan.metrics.classifier import digit_classifier_split
+from keras_mmgan.metrics.classifier import digit_extractor
 from keras_mmgan.metrics.classifier import digit_features
 from keras_mmgan.metrics.classifier import mode_histogram_kl
 from keras_mmgan.metrics.classifier import predict_labels
 from keras_mmgan.metrics.classifier import stacked_digit_modes
+from keras_mmgan.metrics.features import extract_features
+from keras_mmgan.metrics.features import inception_extractor
+from keras_mmgan.metrics.features import iterate_features
+from keras_mmgan.metrics.features import score_protocol
+from keras_mmgan.metrics.fid import FeatureStatistics
+from keras_mmgan.metrics.fid import frechet_distance
+from keras_mmgan.metrics.fid import frechet_distance_from_statistics
+from keras_mmgan.metrics.inception_score import inception_score
+from keras_mmgan.metrics.kid import kernel_distance
+from keras_mmgan.metrics.precision_recall import density_coverage
+from keras_mmgan.metrics.precision_recall import precision_recall

@@ -101,6 +101,24 @@ def digit_classifier():
     return _cache["model"]
 
 
+def digit_extractor():
+    """The shipped digit classifier up to its 128-unit `features` layer.
+
+    The offline feature extractor for digits: pass it to
+    `metrics.extract_features` (FID, KID, precision/recall on digits) where
+    online users would use `metrics.inception_extractor()`.
+
+    Returns:
+        A `keras.Model` `(N, 28, 28, 1)` in [-1, 1] -> `(N, 128)`.
+
+    Example:
+
+    >>> digit_extractor().output_shape
+    (None, 128)
+    """
+    return _feature_extractor()
+
+
 def _feature_extractor():
     if "features" not in _cache:
         import keras

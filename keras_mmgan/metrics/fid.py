@@ -87,9 +87,9 @@ class FeatureStatistics:
             >>> FeatureStatistics().update(np.eye(3)).count
             3
         """
-        features = _check_features("features_batch", features_batch, min_samples=0)
+        features = _check_features("features_batch", features_batch, min_samples=0, cast=False)
         self._check_dimension("features_batch", features.shape[1])
-        self._update_checked(features, owned=not np.may_share_memory(features, features_batch))
+        self._update_checked(features)
         return self
 
     def merge(self, other):
@@ -129,22 +129,23 @@ class FeatureStatistics:
             raise ValueError(
                 f"the covariance needs at least 2 samples; got {self.count} (call update first)"
             )
+        lower = self._lower_covariance()
+        return np.tril(lower) + np.tril(lower, -1).T
+
+    def _lower_covariance(self):
+        """The covariance, valid in its lower triangle only (all that LAPACK reads of it)."""
         return self._centered_outer_sum / (self.count - 1)
 
     def __repr__(self):
         return f"FeatureStatistics(num_features={self.num_features}, count={self.count})"
 
-    def _update_checked(self, features, owned):
-        """Adds checked float64 features; `owned`: they may be centered in place."""
+    def _update_checked(self, features):
+        """Adds checked real features (any float dtype): centered in float64, one syrk."""
         if len(features) == 0:
             return
-        mean = features.mean(axis=0)
-        if owned:
-            features -= mean
-            centered = features
-        else:
-            centered = features - mean
-        self._add(len(features), mean, _outer_sum(centered))
+        mean = features.mean(axis=0, dtype=np.float64)
+        centered = np.subtract(features, mean, dtype=np.float64)  # a new float64 array
+        self._add(len(features), mean, _lower_outer_sum(centered), owned=True)
 
     def _check_dimension(self, name, num_features):
         if self.num_features is None:
@@ -155,11 +156,14 @@ class FeatureStatistics:
                 f"statistics); got {num_features}"
             )
 
-    def _add(self, count, mean, centered_outer_sum):
+    def _add(self, count, mean, centered_outer_sum, owned=False):
+        """Chan's pairwise update; `owned`: the caller gives the arrays away (no copies)."""
         if self.count == 0:
             self.count = int(count)
-            self._mean = np.array(mean, dtype=np.float64)
-            self._centered_outer_sum = np.array(centered_outer_sum, dtype=np.float64)
+            self._mean = np.array(mean, dtype=np.float64, copy=None if owned else True)
+            self._centered_outer_sum = np.array(
+                centered_outer_sum, dtype=np.float64, copy=None if owned else True
+            )
             return
         total = self.count + count
         delta = mean - self._mean
@@ -176,10 +180,10 @@ def frechet_distance(features_a, features_b):
     `||mu_a - mu_b||^2 + tr(S_a) + tr(S_b) - 2 tr((S_a S_b)^(1/2))` with unbiased covariances
     (`ddof=1`), computed in float64; the trace of the square root goes through symmetric
     eigendecompositions (module docstring), which agrees with the common
-    `scipy.linalg.sqrtm` route to about 1e-10 relative and is several times faster
-    (`benchmarks/fid_speed.py`). It is FID when the features are InceptionV3 pool features of
-    images; report the extractor, the resizer and both sample counts with it (FID is biased
-    upwards for small sets: compare scores only at equal sample counts).
+    `scipy.linalg.sqrtm` route to about 1e-9 relative on full-rank covariances and is several
+    times faster (`benchmarks/fid_speed.py`). It is FID when the features are InceptionV3 pool
+    features of images; report the extractor, the resizer and both sample counts with it (FID
+    is biased upwards for small sets: compare scores only at equal sample counts).
 
     Args:
         features_a: array `(N_a, D)` of finite features, `N_a >= 2`.
@@ -205,18 +209,17 @@ def frechet_distance(features_a, features_b):
         Heusel et al. 2017, "GANs Trained by a Two Time-Scale Update Rule Converge to a Local
         Nash Equilibrium", equation 6, https://arxiv.org/abs/1706.08500.
     """
-    inputs_a, inputs_b = features_a, features_b
-    features_a = _check_features("features_a", features_a)
-    features_b = _check_features("features_b", features_b)
+    features_a = _check_features("features_a", features_a, cast=False)
+    features_b = _check_features("features_b", features_b, cast=False)
     if features_a.shape[1] != features_b.shape[1]:
         raise ValueError(
             "features_a and features_b must have the same feature dimension; got "
             f"{features_a.shape[1]} and {features_b.shape[1]}"
         )
     statistics = []
-    for features, original in ((features_a, inputs_a), (features_b, inputs_b)):
+    for features in (features_a, features_b):
         stats = FeatureStatistics(features.shape[1])
-        stats._update_checked(features, owned=not np.may_share_memory(features, original))
+        stats._update_checked(features)
         statistics.append(stats)
     return frechet_distance_from_statistics(*statistics)
 
@@ -257,10 +260,10 @@ def frechet_distance_from_statistics(stats_a, stats_b):
             "stats_a and stats_b must have the same feature dimension; got "
             f"{stats_a.num_features} and {stats_b.num_features}"
         )
-    covariance_a, covariance_b = stats_a.covariance, stats_b.covariance
+    covariance_a, covariance_b = stats_a._lower_covariance(), stats_b._lower_covariance()
     mean_term = float(np.sum((stats_a.mean - stats_b.mean) ** 2))
     trace_term = float(np.trace(covariance_a) + np.trace(covariance_b))
-    distance = mean_term + trace_term - 2.0 * trace_sqrt_product(covariance_a, covariance_b)
+    distance = mean_term + trace_term - 2.0 * _trace_sqrt_product(covariance_a, covariance_b)
     return max(distance, 0.0)
 
 
@@ -290,6 +293,11 @@ def trace_sqrt_product(covariance_a, covariance_b):
             "covariance_a and covariance_b must have the same shape; got "
             f"{covariance_a.shape} and {covariance_b.shape}"
         )
+    return _trace_sqrt_product(covariance_a, covariance_b)
+
+
+def _trace_sqrt_product(covariance_a, covariance_b):
+    """`trace_sqrt_product` on checked float64 matrices; reads their lower triangles only."""
     factor_a, triangular_a = _psd_factor(covariance_a)
     factor_b, triangular_b = _psd_factor(covariance_b)
     if factor_a.shape[1] == 0 or factor_b.shape[1] == 0:
@@ -333,23 +341,25 @@ def _psd_factor(matrix):
     return eigenvectors[:, keep] * np.sqrt(eigenvalues[keep]), False
 
 
-def _outer_sum(rows):
-    """`rows^T rows` (a symmetric matrix) with one BLAS syrk; `rows` is `(n, D)` float64."""
+def _lower_outer_sum(rows):
+    """The lower triangle of `rows^T rows` (one BLAS syrk; zeros above the diagonal)."""
     rows = np.ascontiguousarray(rows, dtype=np.float64)
-    if rows.shape[0] == 0 or rows.shape[1] == 0:
-        return np.zeros((rows.shape[1], rows.shape[1]))
-    # rows.T is Fortran-ordered (no copy); syrk fills the upper triangle of rows^T rows.
-    upper = blas.dsyrk(1.0, rows.T, trans=0, lower=0)
-    result = upper + upper.T
-    result[np.diag_indices_from(result)] *= 0.5
-    return result
+    # rows.T is Fortran-ordered (no copy); syrk computes the lower triangle of rows^T rows.
+    return blas.dsyrk(1.0, rows.T, trans=0, lower=1)
 
 
-def _check_features(name, features, min_samples=2):
+def _check_features(name, features, min_samples=2, cast=True):
+    """Checks features `(N, D)`; returns them as float64 (`cast`) or as real floats."""
     try:
-        features = np.asarray(features, dtype=np.float64)
+        features = np.asarray(features)
     except (TypeError, ValueError) as error:
         raise TypeError(f"{name} must be a numeric array (N, D); got {error}") from None
+    if features.dtype.kind in "biu":
+        features = features.astype(np.float64)
+    elif features.dtype.kind != "f":
+        raise TypeError(f"{name} must be a real numeric array (N, D); got dtype {features.dtype}")
+    if cast:
+        features = features.astype(np.float64, copy=False)
     if features.ndim != 2:
         raise ValueError(
             f"{name} must be rank 2 (num_samples, num_features); got shape {features.shape}"

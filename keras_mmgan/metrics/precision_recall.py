@@ -19,11 +19,11 @@ paper), which makes them robust to outliers among the generated samples:
   about `1 - 2^-k` (0.97 for k = 5) for two samples of one distribution.
 
 A sample's k-th nearest neighbour excludes the sample itself. All distances are Euclidean,
-computed in float64 in blocks of `batch_size` real rows (`(batch_size, N)` at a time), so
-10,000 x 10,000 comparisons take a few hundred MB, not the full 800 MB matrix; each function
-makes one pass per set for the radii and one pass over the real x generated distances. Compute them on features
-(InceptionV3 pool features, or those of the digit classifier), never on pixels, and report the
-extractor, k and the sample counts.
+computed in float64 in blocks of `batch_size` rows (`(batch_size, N)` at a time), so 10,000 x
+10,000 comparisons take a few hundred MB, not the full 800 MB matrix; each function makes one
+pass per set for the radii and one pass over the real x generated distances. Compute them on
+features (InceptionV3 pool features, or those of the digit classifier), never on pixels, and
+report the extractor, k and the sample counts.
 
 References:
     Kynkäänniemi et al. 2019, "Improved Precision and Recall Metric for Assessing Generative
