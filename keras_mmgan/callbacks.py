@@ -84,6 +84,39 @@ def plot_image_grid(images, num_columns=None, row_labels=None, scale=4, padding=
     return figure
 
 
+def plot_losses(history, names=None):
+    """Plots training curves (losses, scores) per epoch from a Keras `History`.
+
+    Args:
+        history: the `History` returned by `fit`, or its `.history` dict.
+        names: which logs to plot; all by default.
+
+    Returns:
+        A `matplotlib.figure.Figure` (shows inline in a notebook).
+
+    Example:
+
+    ```python
+    history = gan.fit(dataset, epochs=20)
+    plot_losses(history, ["d_loss", "g_loss"]).savefig("losses.png")
+    ```
+    """
+    from matplotlib.figure import Figure
+
+    logs = getattr(history, "history", history)
+    names = list(names) if names is not None else sorted(logs)
+    missing = [name for name in names if name not in logs]
+    if missing:
+        raise ValueError(f"names {missing} are not in the history; it has {sorted(logs)}")
+    figure = Figure(figsize=(6, 3.5))
+    axes = figure.add_subplot()
+    for name in names:
+        axes.plot(range(1, len(logs[name]) + 1), logs[name], marker=".", label=name)
+    axes.set_xlabel("epoch")
+    axes.legend()
+    return figure
+
+
 def save_image_grid(path, images, num_columns=None, row_labels=None, scale=4):
     """Saves images in [-1, 1] as a PNG grid, optionally with a label per row.
 
@@ -159,3 +192,107 @@ class SampleGrid(keras.callbacks.Callback):
         captions = [c for c in self.captions for _ in range(self.per_condition)]
         images = self.model.generate(captions=captions, seed=self.seed)
         save_image_grid(path, images, self.per_condition, row_labels=self.captions)
+
+
+class GANEvaluator(keras.callbacks.Callback):
+    """Scores generated samples against real ones and writes the scores into the epoch logs.
+
+    Every `every` epochs it draws `num_samples` images with the model's
+    `generate` (fixed seed, and the conditions in `generate_kwargs`), extracts
+    features with `extractor`, and puts the chosen metrics into the logs as
+    `fid`, `kid`, `precision`, `recall`, so that `ModelCheckpoint(monitor="fid",
+    mode="min")`, `EarlyStopping`, TensorBoard and KerasTuner can use them. On
+    other epochs the last scores are repeated, so monitors always find them.
+    The real features are computed once, at the start of training.
+
+    Args:
+        real_images: real images (array or `tf.data.Dataset` of batches).
+        extractor: a `keras.Model` from images to features, e.g.
+            `metrics.digit_extractor()` offline or `metrics.inception_extractor()`.
+        metrics: names among `"fid"`, `"kid"`, `"precision"`, `"recall"`.
+        num_samples: generated samples per evaluation.
+        every: epochs between evaluations.
+        generate_kwargs: conditions for `generate`, e.g. `{"labels": labels}`
+            (then `num_samples` must match them).
+        seed: the sampling seed.
+        extractor_name: name recorded in `protocol`.
+
+    Example:
+
+    ```python
+    evaluator = GANEvaluator(images, mm.metrics.digit_extractor(), metrics=("fid", "kid"))
+    gan.fit(dataset, epochs=20, callbacks=[evaluator,
+            keras.callbacks.ModelCheckpoint("best.keras", monitor="fid", mode="min")])
+    ```
+    """
+
+    _METRICS = ("fid", "kid", "precision", "recall")
+
+    def __init__(
+        self,
+        real_images,
+        extractor,
+        metrics=("fid",),
+        num_samples=1000,
+        every=1,
+        generate_kwargs=None,
+        seed=0,
+        extractor_name=None,
+    ):
+        super().__init__()
+        unknown = set(metrics) - set(self._METRICS)
+        if unknown or not metrics:
+            raise ValueError(f"metrics must be names among {self._METRICS}; got {metrics!r}")
+        self.real_images = real_images
+        self.extractor = extractor
+        self.metric_names = tuple(metrics)
+        self.num_samples = num_samples
+        self.every = every
+        self.generate_kwargs = dict(generate_kwargs or {})
+        self.seed = seed
+        self.extractor_name = extractor_name or getattr(extractor, "name", "extractor")
+        self.scores = {}
+        self.protocol = None
+        self._real_features = None
+
+    def on_train_begin(self, logs=None):
+        from keras_mmgan import metrics
+
+        self._real_features = metrics.extract_features(self.real_images, self.extractor)
+        input_shape = self.extractor.input_shape
+        # Images: (height, width); vectors: (dimension, 1).
+        size = input_shape[1:3] if len(input_shape) == 4 else (input_shape[-1], 1)
+        self.protocol = metrics.score_protocol(
+            self.extractor_name,
+            size,
+            None,
+            len(self._real_features),
+            self.num_samples,
+        )
+
+    def evaluate(self):
+        """Scores the model now; returns the dict of scores."""
+        from keras_mmgan import metrics
+
+        kwargs = dict(self.generate_kwargs)
+        if not kwargs:
+            kwargs["num_samples"] = self.num_samples
+        images = self.model.generate(seed=self.seed, **kwargs)
+        fake = metrics.extract_features(images, self.extractor)
+        real = self._real_features
+        scores = {}
+        if "fid" in self.metric_names:
+            scores["fid"] = float(metrics.frechet_distance(real, fake))
+        if "kid" in self.metric_names:
+            size = min(1000, len(real), len(fake))
+            scores["kid"] = float(metrics.kernel_distance(real, fake, subset_size=size)[0])
+        if {"precision", "recall"} & set(self.metric_names):
+            pr = metrics.precision_recall(real, fake)
+            scores.update({k: float(pr[k]) for k in ("precision", "recall") if k in self.metric_names})
+        return scores
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every == 0 or not self.scores:
+            self.scores = self.evaluate()
+        if logs is not None:
+            logs.update(self.scores)

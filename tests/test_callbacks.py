@@ -125,3 +125,49 @@ def test_image_grid_padding_separates_cells_in_grey():
     assert (grid[4, :, :] == 128).all() and (grid[:, 4, :] == 128).all()
     assert (grid[:4, :4] == 255).all()
     assert (grid[5:, 10:] == 0).all()  # the sixth cell is empty
+
+
+def test_gan_evaluator_writes_scores_that_model_checkpoint_monitors(tmp_path):
+    from keras_mmgan.callbacks import GANEvaluator
+
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(256, 4)).astype("float32")
+    generator = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4)])
+    discriminator = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    gan = models.GAN(generator, discriminator, latent_dim=2, seed=0)
+    gan.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3))
+    extractor = keras.Sequential([keras.Input((4,)), keras.layers.Identity()], name="identity")
+    evaluator = GANEvaluator(real, extractor, metrics=("fid", "kid", "precision", "recall"),
+                             num_samples=128, every=2)
+    path = str(tmp_path / "best.keras")
+    history = gan.fit(real, batch_size=64, epochs=4, verbose=0, callbacks=[
+        evaluator, keras.callbacks.ModelCheckpoint(path, monitor="fid", mode="min",
+                                                   save_best_only=True)])
+    assert set(history.history) >= {"fid", "kid", "precision", "recall"}
+    fid = history.history["fid"]
+    # Scored after epochs 1 (first), 2 and 4; epoch 3 repeats epoch 2's scores.
+    assert fid[0] > 0 and fid[1] != fid[0] and fid[2] == fid[1] and fid[3] != fid[2]
+    expected = mm_metrics().frechet_distance(real, gan.generate(128, seed=0))
+    np.testing.assert_allclose(fid[3], expected, rtol=1e-6)
+    assert os.path.exists(path)
+    assert evaluator.protocol["num_real"] == 256 and evaluator.protocol["num_generated"] == 128
+    with pytest.raises(ValueError, match="metrics must be names among"):
+        GANEvaluator(real, extractor, metrics=("fjd",))
+
+
+def mm_metrics():
+    from keras_mmgan import metrics
+
+    return metrics
+
+
+def test_plot_losses_draws_one_line_per_log():
+    from keras_mmgan.callbacks import plot_losses
+
+    figure = plot_losses({"d_loss": [1.0, 0.8, 0.7], "g_loss": [0.5, 0.9, 1.1]})
+    lines = figure.axes[0].get_lines()
+    assert [line.get_label() for line in lines] == ["d_loss", "g_loss"]
+    np.testing.assert_array_equal(lines[1].get_ydata(), [0.5, 0.9, 1.1])
+    with pytest.raises(ValueError, match="not in the history"):
+        plot_losses({"d_loss": [1.0]}, ["fid"])
