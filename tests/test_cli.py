@@ -38,3 +38,34 @@ def test_console_script_help():
         check=True,
     )
     assert "--epochs" in result.stdout and "--out" in result.stdout
+
+
+def test_evaluate_prints_a_metrics_table_for_a_conditional_digit_model(tmp_path, capsys):
+    import keras_mmgan as mm
+
+    gan = mm.models.ConditionalGAN(
+        mm.networks.dcgan_generator(8, (28, 28, 1), base_filters=8, num_classes=10),
+        mm.networks.dcgan_discriminator((28, 28, 1), base_filters=8, num_classes=10),
+        latent_dim=8,
+        num_classes=10,
+        conditioning="projection",
+    )
+    path = str(tmp_path / "cgan.keras")
+    gan.save(path)
+    out = str(tmp_path / "scores.json")
+    assert cli.main(["evaluate", path, "--dataset", "digits", "--num-samples", "200",
+                     "--json", out]) == 0
+    printed = capsys.readouterr().out
+    for name in ("fid", "kid", "precision", "recall", "label_accuracy", "protocol"):
+        assert name in printed
+    with open(out) as f:
+        scores = json.load(f)
+    assert scores["protocol"]["num_generated"] == 200
+    assert scores["fid"] > 0 and 0.0 <= scores["label_accuracy"] <= 1.0
+
+
+def test_evaluate_rejects_an_unknown_dataset(tmp_path):
+    import pytest
+
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        cli.evaluate_model(str(tmp_path / "missing.keras"), "cifar")
