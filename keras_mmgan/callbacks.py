@@ -163,6 +163,8 @@ class SampleGrid(keras.callbacks.Callback):
         per_condition: samples per caption.
         every: epochs between grids.
         seed: the sampling seed.
+        tensorboard_dir: if given, the samples also go to TensorBoard as an
+            image summary `samples` at step = epoch.
 
     Example:
 
@@ -171,8 +173,18 @@ class SampleGrid(keras.callbacks.Callback):
     ```
     """
 
-    def __init__(self, directory, num_samples=36, captions=None, per_condition=8, every=1, seed=0):
+    def __init__(
+        self,
+        directory,
+        num_samples=36,
+        captions=None,
+        per_condition=8,
+        every=1,
+        seed=0,
+        tensorboard_dir=None,
+    ):
         super().__init__()
+        self.tensorboard_dir = tensorboard_dir
         self.directory = directory
         self.num_samples = num_samples
         self.captions = list(captions) if captions is not None else None
@@ -188,10 +200,14 @@ class SampleGrid(keras.callbacks.Callback):
         if self.captions is None:
             images = self.model.generate(self.num_samples, seed=self.seed)
             save_image_grid(path, images)
-            return
-        captions = [c for c in self.captions for _ in range(self.per_condition)]
-        images = self.model.generate(captions=captions, seed=self.seed)
-        save_image_grid(path, images, self.per_condition, row_labels=self.captions)
+        else:
+            captions = [c for c in self.captions for _ in range(self.per_condition)]
+            images = self.model.generate(captions=captions, seed=self.seed)
+            save_image_grid(path, images, self.per_condition, row_labels=self.captions)
+        if self.tensorboard_dir is not None:
+            from keras_mmgan import backend
+
+            backend.write_image_summary(self.tensorboard_dir, "samples", images, epoch + 1)
 
 
 class GANEvaluator(keras.callbacks.Callback):

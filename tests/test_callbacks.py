@@ -171,3 +171,25 @@ def test_plot_losses_draws_one_line_per_log():
     np.testing.assert_array_equal(lines[1].get_ydata(), [0.5, 0.9, 1.1])
     with pytest.raises(ValueError, match="not in the history"):
         plot_losses({"d_loss": [1.0]}, ["fid"])
+
+
+def test_sample_grid_writes_a_tensorboard_image_summary(tmp_path):
+    import tensorflow as tf
+
+    generator = keras.Sequential([keras.Input((2,)), keras.layers.Dense(16),
+                                  keras.layers.Reshape((4, 4, 1))])
+    discriminator = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(),
+                                      keras.layers.Dense(1)])
+    gan = models.GAN(generator, discriminator, latent_dim=2, seed=0)
+    gan.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3))
+    logs = tmp_path / "tb"
+    grid = SampleGrid(str(tmp_path / "png"), num_samples=4, tensorboard_dir=str(logs))
+    gan.fit(np.zeros((8, 4, 4, 1), "float32"), batch_size=4, epochs=2, verbose=0, callbacks=[grid])
+    events = [str(p) for p in logs.iterdir()]
+    tags = [
+        (value.tag, event.step)
+        for path in events
+        for event in tf.compat.v1.train.summary_iterator(path)
+        for value in event.summary.value
+    ]
+    assert ("samples", 1) in tags and ("samples", 2) in tags

@@ -13,6 +13,7 @@ A backend module provides:
 - `nonfinite_errors(step_fn)`: a context manager turning such failures into a
   `ValueError` that names what was not finite and the training step.
 - `export_archive(model, endpoints, path)`: write a SavedModel.
+- `write_image_summary(log_dir, name, images, step)`: a TensorBoard image summary.
 """
 
 import keras
@@ -25,6 +26,7 @@ if _BACKEND == "tensorflow":
     from keras_mmgan.backend.tensorflow import guard
     from keras_mmgan.backend.tensorflow import input_gradients
     from keras_mmgan.backend.tensorflow import nonfinite_errors
+    from keras_mmgan.backend.tensorflow import write_image_summary
 else:  # pragma: no cover - JAX and PyTorch come later.
 
     def _unsupported(*args, **kwargs):
@@ -34,4 +36,4 @@ else:  # pragma: no cover - JAX and PyTorch come later.
         )
 
     apply_phase = export_archive = guard = _unsupported
-    input_gradients = nonfinite_errors = _unsupported
+    input_gradients = nonfinite_errors = write_image_summary = _unsupported

@@ -147,3 +147,19 @@ def export_archive(model, endpoints, path):
         specs = [tf.TensorSpec(shape, dtype) for shape, dtype in signature]
         archive.add_endpoint(name=name, fn=fn, input_signature=specs)
     archive.write_out(str(path), verbose=False)
+
+
+def write_image_summary(log_dir, name, images, step):
+    """Writes images in [-1, 1] as a TensorBoard image summary.
+
+    Args:
+        log_dir: the TensorBoard log directory.
+        name: the summary's tag.
+        images: array `(N, H, W, C)` in [-1, 1].
+        step: the step (epoch) to file it under.
+    """
+    writer = tf.summary.create_file_writer(str(log_dir))
+    with writer.as_default():
+        tf.summary.image(name, (tf.convert_to_tensor(images) + 1.0) / 2.0, step=step,
+                         max_outputs=len(images))
+    writer.flush()
