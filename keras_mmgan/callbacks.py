@@ -218,8 +218,9 @@ class GANEvaluator(keras.callbacks.Callback):
     features with `extractor`, and puts the chosen metrics into the logs as
     `fid`, `kid`, `precision`, `recall`, so that `ModelCheckpoint(monitor="fid",
     mode="min")`, `EarlyStopping`, TensorBoard and KerasTuner can use them. On
-    other epochs the last scores are repeated, so monitors always find them.
-    The real features are computed once, at the start of training.
+    other epochs the last scores are repeated, so monitors always find them;
+    the first and the last epoch are always scored. The real features are
+    computed once, at the start of training.
 
     Args:
         real_images: real images (array or `tf.data.Dataset` of batches).
@@ -231,7 +232,13 @@ class GANEvaluator(keras.callbacks.Callback):
         generate_kwargs: conditions for `generate`, e.g. `{"labels": labels}`
             (then `num_samples` must match them).
         seed: the sampling seed.
-        extractor_name: name recorded in `protocol`.
+        extractor_name: name recorded in `protocol` (the extractor's name by
+            default).
+        input_size: `(height, width)` the extractor sees, recorded in
+            `protocol` (its input shape by default; 299 x 299 for
+            `metrics.inception_extractor()`).
+        resizer: how the extractor resizes images, recorded in `protocol`
+            (e.g. `metrics.features.INCEPTION_RESIZER`).
 
     Example:
 
@@ -254,6 +261,8 @@ class GANEvaluator(keras.callbacks.Callback):
         generate_kwargs=None,
         seed=0,
         extractor_name=None,
+        input_size=None,
+        resizer=None,
     ):
         super().__init__()
         unknown = set(metrics) - set(self._METRICS)
@@ -267,6 +276,8 @@ class GANEvaluator(keras.callbacks.Callback):
         self.generate_kwargs = dict(generate_kwargs or {})
         self.seed = seed
         self.extractor_name = extractor_name or getattr(extractor, "name", "extractor")
+        self.input_size = input_size
+        self.resizer = resizer
         self.scores = {}
         self.protocol = None
         self._real_features = None
@@ -280,8 +291,8 @@ class GANEvaluator(keras.callbacks.Callback):
         size = input_shape[1:3] if len(input_shape) == 4 else (input_shape[-1], 1)
         self.protocol = metrics.score_protocol(
             self.extractor_name,
-            size,
-            None,
+            self.input_size or size,
+            self.resizer,
             len(self._real_features),
             self.num_samples,
         )
@@ -301,14 +312,19 @@ class GANEvaluator(keras.callbacks.Callback):
             scores["fid"] = float(metrics.frechet_distance(real, fake))
         if "kid" in self.metric_names:
             size = min(1000, len(real), len(fake))
-            scores["kid"] = float(metrics.kernel_distance(real, fake, subset_size=size)[0])
+            # Subsets as large as a set are all that set: one is enough.
+            subsets = 100 if size < min(len(real), len(fake)) else 1
+            scores["kid"] = float(
+                metrics.kernel_distance(real, fake, num_subsets=subsets, subset_size=size)[0]
+            )
         if {"precision", "recall"} & set(self.metric_names):
             pr = metrics.precision_recall(real, fake)
             scores.update({k: float(pr[k]) for k in ("precision", "recall") if k in self.metric_names})
         return scores
 
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every == 0 or not self.scores:
+        last = epoch + 1 == self.params.get("epochs")
+        if (epoch + 1) % self.every == 0 or not self.scores or last:
             self.scores = self.evaluate()
         if logs is not None:
             logs.update(self.scores)

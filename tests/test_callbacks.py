@@ -141,15 +141,16 @@ def test_gan_evaluator_writes_scores_that_model_checkpoint_monitors(tmp_path):
     evaluator = GANEvaluator(real, extractor, metrics=("fid", "kid", "precision", "recall"),
                              num_samples=128, every=2)
     path = str(tmp_path / "best.keras")
-    history = gan.fit(real, batch_size=64, epochs=4, verbose=0, callbacks=[
+    history = gan.fit(real, batch_size=64, epochs=5, verbose=0, callbacks=[
         evaluator, keras.callbacks.ModelCheckpoint(path, monitor="fid", mode="min",
                                                    save_best_only=True)])
     assert set(history.history) >= {"fid", "kid", "precision", "recall"}
     fid = history.history["fid"]
-    # Scored after epochs 1 (first), 2 and 4; epoch 3 repeats epoch 2's scores.
+    # Scored after epochs 1 (first), 2, 4 and 5 (last); epoch 3 repeats epoch 2's.
     assert fid[0] > 0 and fid[1] != fid[0] and fid[2] == fid[1] and fid[3] != fid[2]
+    assert fid[4] != fid[3]
     expected = mm_metrics().frechet_distance(real, gan.generate(128, seed=0))
-    np.testing.assert_allclose(fid[3], expected, rtol=1e-6)
+    np.testing.assert_allclose(fid[4], expected, rtol=1e-6)
     assert os.path.exists(path)
     assert evaluator.protocol["num_real"] == 256 and evaluator.protocol["num_generated"] == 128
     with pytest.raises(ValueError, match="metrics must be names among"):
