@@ -10,6 +10,7 @@ tests run it offline on fake data with `tfds.testing.mock_data`.
 
 import numpy as np
 import tensorflow as tf
+from keras_mmgan.validation import check_positive_int
 
 
 def load_tfds(
@@ -72,8 +73,8 @@ def load_tfds(
         >>> tuple(images.shape), images.dtype.name, labels.dtype.name
         ((16, 32, 32, 1), 'float32', 'int32')
     """
-    _check_positive_int("batch_size", batch_size)
-    _check_positive_int("shuffle_buffer", shuffle_buffer)
+    check_positive_int("batch_size", batch_size)
+    check_positive_int("shuffle_buffer", shuffle_buffer)
     target_size = _as_image_size(image_size)
     if isinstance(split, (list, tuple)):
         raise TypeError(
@@ -206,9 +207,3 @@ def _as_image_size(image_size):
         )
     return (int(image_size[0]), int(image_size[1]))
 
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be a positive int; got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive int; got {value}")

@@ -28,6 +28,7 @@ Reference:
 """
 
 import numpy as np
+from keras_mmgan.validation import check_positive_int
 
 INCEPTION_NAME = "inception_v3_pool"
 INCEPTION_INPUT_SIZE = (299, 299)
@@ -128,9 +129,9 @@ def iterate_features(source, extractor, batch_size=256, num_samples=None, seed=N
         >>> [f.shape for f in iterate_features(images, None, batch_size=4)]
         [(4, 16), (4, 16), (2, 16)]
     """
-    batch_size = _check_positive_int("batch_size", batch_size)
+    batch_size = check_positive_int("batch_size", batch_size)
     if num_samples is not None:
-        num_samples = _check_positive_int("num_samples", num_samples)
+        num_samples = check_positive_int("num_samples", num_samples)
     for images in _image_batches(source, batch_size, num_samples, seed):
         yield _features_of(extractor, images)
 
@@ -355,10 +356,3 @@ def _as_numpy(name, values):
                 f"{name} must be an array or a tensor; got {type(values).__name__} ({error})"
             ) from None
 
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be a positive int; got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive int; got {value}")
-    return int(value)

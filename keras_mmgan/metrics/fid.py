@@ -37,6 +37,7 @@ References:
 import numpy as np
 import scipy.linalg
 from scipy.linalg import blas
+from keras_mmgan.validation import check_positive_int
 
 
 class FeatureStatistics:
@@ -66,7 +67,7 @@ class FeatureStatistics:
 
     def __init__(self, num_features=None):
         if num_features is not None:
-            num_features = _check_positive_int("num_features", num_features)
+            num_features = check_positive_int("num_features", num_features)
         self.num_features = num_features
         self.count = 0
         self._mean = None
@@ -383,10 +384,3 @@ def _check_covariance(name, matrix):
         raise ValueError(f"{name} must be finite; got NaN or infinite values")
     return matrix
 
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be a positive int; got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive int; got {value}")
-    return int(value)

@@ -21,7 +21,7 @@ Reference:
 import numpy as np
 import scipy.special
 
-from keras_mmgan.metrics.fid import _check_positive_int
+from keras_mmgan.validation import check_positive_int
 
 # Softmax outputs in float32 sum to 1 to within about 1e-6 per class; 1e-3 leaves room for
 # rounded or stored predictions, and still catches logits or unnormalized scores.
@@ -67,7 +67,7 @@ def inception_score(class_probabilities, num_splits=10, from_logits=False):
         )
     if not np.all(np.isfinite(values)):
         raise ValueError("class_probabilities must be finite; got NaN or infinite values")
-    num_splits = _check_positive_int("num_splits", num_splits)
+    num_splits = check_positive_int("num_splits", num_splits)
     if num_splits > len(values):
         raise ValueError(
             f"num_splits must be at most the number of samples ({len(values)}); got {num_splits}"

@@ -22,7 +22,7 @@ Reference:
 import numpy as np
 
 from keras_mmgan.metrics.fid import _check_features
-from keras_mmgan.metrics.fid import _check_positive_int
+from keras_mmgan.validation import check_positive_int
 
 
 def kernel_distance(features_a, features_b, num_subsets=100, subset_size=1000, seed=0):
@@ -67,8 +67,8 @@ def kernel_distance(features_a, features_b, num_subsets=100, subset_size=1000, s
             "features_a and features_b must have the same feature dimension; got "
             f"{features_a.shape[1]} and {features_b.shape[1]}"
         )
-    num_subsets = _check_positive_int("num_subsets", num_subsets)
-    subset_size = _check_positive_int("subset_size", subset_size)
+    num_subsets = check_positive_int("num_subsets", num_subsets)
+    subset_size = check_positive_int("subset_size", subset_size)
     largest = min(len(features_a), len(features_b))
     if not 2 <= subset_size <= largest:
         raise ValueError(

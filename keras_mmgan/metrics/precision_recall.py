@@ -35,7 +35,7 @@ References:
 import numpy as np
 
 from keras_mmgan.metrics.fid import _check_features
-from keras_mmgan.metrics.fid import _check_positive_int
+from keras_mmgan.validation import check_positive_int
 
 
 def precision_recall(real_features, generated_features, k=3, batch_size=1000):
@@ -156,8 +156,8 @@ def _kth_neighbour_distances2(features, k, batch_size):
 
 
 def _check_inputs(real_features, generated_features, k, batch_size):
-    k = _check_positive_int("k", k)
-    batch_size = _check_positive_int("batch_size", batch_size)
+    k = check_positive_int("k", k)
+    batch_size = check_positive_int("batch_size", batch_size)
     real = _check_features("real_features", real_features, min_samples=k + 1)
     generated = _check_features("generated_features", generated_features, min_samples=k + 1)
     if real.shape[1] != generated.shape[1]:

@@ -13,7 +13,7 @@ from keras import ops
 
 from keras_mmgan import backend
 from keras_mmgan.models.gan import GAN
-from keras_mmgan.models.gan import _check_positive_int
+from keras_mmgan.validation import check_positive_int
 
 _CONDITIONINGS = ("concat", "projection")
 
@@ -96,7 +96,7 @@ class ConditionalGAN(GAN):
             raise ValueError(
                 f"conditioning must be one of {_CONDITIONINGS}; got {conditioning!r}"
             )
-        self.num_classes = _check_positive_int("num_classes", num_classes)
+        self.num_classes = check_positive_int("num_classes", num_classes)
         self.auxiliary_classifier = bool(auxiliary_classifier)
         self.conditioning = conditioning
         self.class_weight = float(class_weight)
@@ -291,42 +291,8 @@ class ConditionalGAN(GAN):
             raise ValueError(f"num_samples={num_samples} differs from the {len(labels)} labels")
         return len(labels), {"labels": labels}
 
-    def export(self, filepath, format="tf_saved_model", verbose=None, **kwargs):
-        """Writes a SavedModel serving images for int labels.
-
-        Endpoints: `serve(labels [N])` draws the noise inside;
-        `serve_with_noise(labels, noise [N, latent_dim])` takes it. Images
-        come back in [-1, 1].
-
-        Args:
-            filepath: directory to write.
-            format: only `"tf_saved_model"`.
-            verbose: unused, for Keras compatibility.
-
-        Returns:
-            None.
-        """
-        self._check_export_format(format)
-
-        def serve_with_noise(labels, noise):
-            return self.generate_images(noise, {"labels": labels}, training=False)
-
-        def serve(labels):
-            latents = self.sample_latents(ops.shape(labels)[0])
-            return self.generate_images(latents, {"labels": labels}, training=False)
-
-        label_spec = ((None,), "int32")
-        backend.export_archive(
-            self,
-            {
-                "serve": (serve, [label_spec]),
-                "serve_with_noise": (
-                    serve_with_noise,
-                    [label_spec, ((None, self.latent_dim), "float32")],
-                ),
-            },
-            filepath,
-        )
+    def serving_condition(self):
+        return ((None,), "int32"), lambda labels: {"labels": labels}
 
     def get_config(self):
         config = super().get_config()

@@ -19,6 +19,7 @@ from keras_mmgan import backend
 from keras_mmgan import losses as losses_module
 from keras_mmgan import regularizers as regularizers_module
 from keras_mmgan.datasets import pipeline
+from keras_mmgan.validation import check_positive_int
 
 Phase = collections.namedtuple("Phase", "name variables optimizer loss_fn repeats")
 
@@ -61,13 +62,6 @@ def _get_optimizer(name, optimizer):
         )
     return optimizer
 
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be a positive int; got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive int; got {value}")
-    return int(value)
 
 
 @keras.saving.register_keras_serializable(package="keras_mmgan")
@@ -115,7 +109,7 @@ class GAN(keras.Model):
                 )
         self.generator = generator
         self.discriminator = discriminator
-        self.latent_dim = _check_positive_int("latent_dim", latent_dim)
+        self.latent_dim = check_positive_int("latent_dim", latent_dim)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed, name="latent_seed")
         self.loss_trackers = {}
@@ -176,7 +170,7 @@ class GAN(keras.Model):
                 )
         if num_samples is None:
             raise ValueError("num_samples is required for an unconditional GAN")
-        return _check_positive_int("num_samples", num_samples), {}
+        return check_positive_int("num_samples", num_samples), {}
 
     def sample_latents(self, num_samples, batch=None, seed=None):
         """Draws latents `(num_samples, latent_dim)` ~ N(0, I)."""
@@ -260,7 +254,7 @@ class GAN(keras.Model):
                 )
         if len(set(names)) != len(names) or set(names) & set(self.loss_trackers):
             raise ValueError(f"regularizers need distinct log names; got {names}")
-        self.d_steps = _check_positive_int("d_steps", d_steps)
+        self.d_steps = check_positive_int("d_steps", d_steps)
 
         # optimizer=None: no unused third optimizer for callbacks to act on.
         super().compile(
@@ -496,8 +490,22 @@ class GAN(keras.Model):
             )
         return np.concatenate(outputs).astype("float32")
 
+    def serving_condition(self):
+        """What the exported model takes besides noise: `(spec, to_batch)` or `None`.
+
+        `spec` is the `(shape, dtype)` of the condition tensor, `to_batch`
+        maps it to the batch dict of `generate_images`. Unconditional models
+        return `None` and serve latents.
+        """
+        return None
+
     def export(self, filepath, format="tf_saved_model", verbose=None, **kwargs):
-        """Writes a SavedModel whose `serve` endpoint takes latents `[N, latent_dim]`.
+        """Writes a SavedModel that serves images in [-1, 1].
+
+        Unconditional models: `serve(latents [N, latent_dim])`. Conditional
+        ones: `serve(condition)` draws the noise inside (the condition is int
+        labels `[N]`, caption strings `[N]` with a vectorizer, or token ids),
+        and `serve_with_noise(condition, noise [N, latent_dim])` takes it.
 
         Args:
             filepath: directory to write.
@@ -505,15 +513,37 @@ class GAN(keras.Model):
             verbose: unused, for Keras compatibility.
 
         Returns:
-            None. Load with `tf.saved_model.load(filepath).serve(latents)`.
+            None. Load with `tf.saved_model.load(filepath)`.
+
+        Example:
+
+        ```python
+        gan.export("savedmodel")
+        images = tf.saved_model.load("savedmodel").serve(latents)
+        ```
         """
         self._check_export_format(format)
-        endpoints = {
-            "serve": (
-                lambda latents: self.generator(latents, training=False),
-                [((None, self.latent_dim), "float32")],
-            )
-        }
+        noise_spec = ((None, self.latent_dim), "float32")
+        condition = self.serving_condition()
+        if condition is None:
+            endpoints = {
+                "serve": (lambda latents: self.generator(latents, training=False), [noise_spec])
+            }
+        else:
+            spec, to_batch = condition
+
+            def serve(values):
+                batch = to_batch(values)
+                latents = self.sample_latents(ops.shape(values)[0])
+                return self.generate_images(latents, batch, training=False)
+
+            def serve_with_noise(values, noise):
+                return self.generate_images(noise, to_batch(values), training=False)
+
+            endpoints = {
+                "serve": (serve, [spec]),
+                "serve_with_noise": (serve_with_noise, [spec, noise_spec]),
+            }
         backend.export_archive(self, endpoints, filepath)
 
     @staticmethod

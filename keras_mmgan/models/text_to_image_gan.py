@@ -11,7 +11,6 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_mmgan import backend
 from keras_mmgan.models.gan import GAN
 
 
@@ -285,48 +284,13 @@ class TextToImageGAN(GAN):
             conditions["style_images"] = images
         return len(tokens), conditions
 
-    def export(self, filepath, format="tf_saved_model", verbose=None, **kwargs):
-        """Writes a SavedModel serving images for captions.
-
-        Endpoints: `serve(captions)` draws the noise inside;
-        `serve_with_noise(captions, noise)` takes it `[N, latent_dim]`.
-        Captions are raw strings `[N]` when the model has a vectorizer, token
-        ids `[N, sequence_length]` otherwise. Images come back in [-1, 1].
-
-        Args:
-            filepath: directory to write.
-            format: only `"tf_saved_model"`.
-            verbose: unused, for Keras compatibility.
-
-        Returns:
-            None.
-        """
-        self._check_export_format(format)
+    def serving_condition(self):
+        # Raw strings with a vectorizer, token ids otherwise.
         if self.vectorizer is not None:
-            caption_spec = ((None,), "string")
+            spec = ((None,), "string")
         else:
-            caption_spec = ((None, self.text_encoder.input_shape[-1]), "int32")
-
-        def serve_with_noise(captions, noise):
-            batch = {"tokens": self.tokenize(captions)}
-            return self.generate_images(noise, batch, training=False)
-
-        def serve(captions):
-            tokens = self.tokenize(captions)
-            latents = self.sample_latents(ops.shape(tokens)[0])
-            return self.generate_images(latents, {"tokens": tokens}, training=False)
-
-        backend.export_archive(
-            self,
-            {
-                "serve": (serve, [caption_spec]),
-                "serve_with_noise": (
-                    serve_with_noise,
-                    [caption_spec, ((None, self.latent_dim), "float32")],
-                ),
-            },
-            filepath,
-        )
+            spec = ((None, self.text_encoder.input_shape[-1]), "int32")
+        return spec, lambda captions: {"tokens": self.tokenize(captions)}
 
     def get_config(self):
         config = super().get_config()
