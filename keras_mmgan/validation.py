@@ -23,3 +23,33 @@ def check_positive_int(name, value):
     if value < 1:
         raise ValueError(f"{name} must be a positive int; got {value}")
     return int(value)
+
+
+def as_numpy(name, values):
+    """Returns `values` (array, tensor or nested list) as a NumPy array.
+
+    Args:
+        name: the argument's name, for the message.
+        values: the values to convert.
+
+    Returns:
+        A NumPy array.
+
+    Example:
+
+    >>> as_numpy("images", [[1, 2]]).shape
+    (1, 2)
+    """
+    if isinstance(values, np.ndarray):
+        return values
+    try:
+        import keras
+
+        return np.asarray(keras.ops.convert_to_numpy(values))
+    except Exception:
+        try:
+            return np.asarray(values)
+        except Exception as error:
+            raise TypeError(
+                f"{name} must be an array or a tensor; got {type(values).__name__} ({error})"
+            ) from None

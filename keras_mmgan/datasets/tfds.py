@@ -10,6 +10,7 @@ tests run it offline on fake data with `tfds.testing.mock_data`.
 
 import numpy as np
 import tensorflow as tf
+
 from keras_mmgan.validation import check_positive_int
 
 

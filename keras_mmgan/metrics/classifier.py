@@ -25,6 +25,8 @@ import os
 
 import numpy as np
 
+from keras_mmgan.validation import as_numpy
+
 ASSETS_DIR = os.path.join(os.path.dirname(__file__), "assets")
 DIGIT_CLASSIFIER_PATH = os.path.join(ASSETS_DIR, "digit_classifier.keras")
 DIGIT_CLASSIFIER_INFO_PATH = os.path.join(ASSETS_DIR, "digit_classifier.json")
@@ -210,8 +212,8 @@ def classifier_accuracy(images, labels, classifier=None, batch_size=256):
         >>> classifier_accuracy(data["images"][:100], data["labels"][:100]) > 0.95
         True
     """
-    images = _as_numpy("images", images)
-    labels = _as_numpy("labels", labels)
+    images = as_numpy("images", images)
+    labels = as_numpy("labels", labels)
     if labels.ndim != 1:
         raise ValueError(f"labels must be rank 1 (batch,); got shape {labels.shape}")
     if not (np.issubdtype(labels.dtype, np.integer) or labels.size == 0):
@@ -250,7 +252,7 @@ def stacked_digit_modes(images, classifier=None, batch_size=256):
         >>> bool((stacked_digit_modes(data["images"]) == data["modes"]).mean() > 0.9)
         True
     """
-    images = _as_numpy("images", images)
+    images = as_numpy("images", images)
     if images.ndim != 4 or images.shape[-1] != 3:
         raise ValueError(
             "images must be rank 4 (batch, height, width, 3): three stacked digits as the RGB "
@@ -294,7 +296,7 @@ def mode_histogram_kl(modes, num_modes=1000):
         raise TypeError(f"num_modes must be a positive int; got {num_modes!r}")
     if num_modes < 1:
         raise ValueError(f"num_modes must be a positive int; got {num_modes}")
-    modes = _as_numpy("modes", modes)
+    modes = as_numpy("modes", modes)
     if modes.ndim != 1:
         raise ValueError(f"modes must be rank 1 (batch,); got shape {modes.shape}")
     if modes.size == 0:
@@ -317,24 +319,10 @@ def mode_histogram_kl(modes, num_modes=1000):
     return {"kl": max(kl, 0.0), "modes": int(np.count_nonzero(present))}
 
 
-def _as_numpy(name, values):
-    if isinstance(values, np.ndarray):
-        return values
-    try:
-        import keras
-
-        return np.asarray(keras.ops.convert_to_numpy(values))
-    except Exception:
-        try:
-            return np.asarray(values)
-        except Exception as error:
-            raise TypeError(
-                f"{name} must be an array or a tensor; got {type(values).__name__} ({error})"
-            ) from None
 
 
 def _check_images(name, images, model):
-    images = _as_numpy(name, images)
+    images = as_numpy(name, images)
     if images.ndim != 4:
         raise ValueError(
             f"{name} must be rank 4 (batch, height, width, channels); got shape {images.shape}"

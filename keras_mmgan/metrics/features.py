@@ -28,6 +28,8 @@ Reference:
 """
 
 import numpy as np
+
+from keras_mmgan.validation import as_numpy
 from keras_mmgan.validation import check_positive_int
 
 INCEPTION_NAME = "inception_v3_pool"
@@ -223,7 +225,7 @@ def _image_batches(source, batch_size, num_samples, seed):
             "a function num_samples -> images, an array or a tf.data.Dataset"
         )
     else:
-        images = _as_numpy("source", source)
+        images = as_numpy("source", source)
         if images.ndim < 1:
             raise ValueError(f"source must be an array (N, ...); got shape {images.shape}")
         if num_samples is not None and num_samples > len(images):
@@ -250,7 +252,7 @@ def _dataset_batches(dataset, batch_size, num_samples):
             element = element["images"]
         elif isinstance(element, (tuple, list)):
             element = element[0]
-        images = _as_numpy("dataset images", element)
+        images = as_numpy("dataset images", element)
         if images.ndim < 1:
             raise ValueError(
                 "dataset must yield batches (batch, ...) of images; got an element of shape "
@@ -280,7 +282,7 @@ def _generated_batches(model, batch_size, num_samples, seed):
     )
     for index, start in enumerate(range(0, num_samples, batch_size)):
         count = min(batch_size, num_samples - start)
-        images = _as_numpy(
+        images = as_numpy(
             "generated images",
             model.generate(num_samples=count, seed=seeds[index], batch_size=count),
         )
@@ -293,7 +295,7 @@ def _function_batches(function, batch_size, num_samples):
         raise ValueError("num_samples is required to draw samples from a function")
     for start in range(0, num_samples, batch_size):
         count = min(batch_size, num_samples - start)
-        images = _as_numpy("generated images", function(count))
+        images = as_numpy("generated images", function(count))
         _check_count("source function", images, count)
         yield images
 
@@ -306,7 +308,7 @@ def _features_of(extractor, images):
         features = extractor.predict_on_batch(images)
     else:
         features = extractor(images)
-    features = _as_numpy("extractor outputs", features)
+    features = as_numpy("extractor outputs", features)
     if features.ndim != 2 or len(features) != len(images):
         raise ValueError(
             f"extractor must return features (batch, num_features) = ({len(images)}, D); got "
@@ -339,20 +341,3 @@ def _is_keras_model(value):
     import keras
 
     return isinstance(value, keras.Model)
-
-
-def _as_numpy(name, values):
-    if isinstance(values, np.ndarray):
-        return values
-    try:
-        import keras
-
-        return np.asarray(keras.ops.convert_to_numpy(values))
-    except Exception:
-        try:
-            return np.asarray(values)
-        except Exception as error:
-            raise TypeError(
-                f"{name} must be an array or a tensor; got {type(values).__name__} ({error})"
-            ) from None
-

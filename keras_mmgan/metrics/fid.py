@@ -37,6 +37,7 @@ References:
 import numpy as np
 import scipy.linalg
 from scipy.linalg import blas
+
 from keras_mmgan.validation import check_positive_int
 
 
