@@ -150,13 +150,7 @@ class ConditionalGAN(GAN):
     # Batches and conditions.
     # ------------------------------------------------------------------ #
     def check_batch(self, data):
-        if not isinstance(data, (tuple, list)) or len(data) < 2:
-            raise ValueError(
-                "ConditionalGAN.fit takes (images, labels) pairs: a dataset of tuples, "
-                "or x=images, y=labels"
-            )
-        images, labels = data[0], data[1]
-        self.check_images(images)
+        images, labels = self.check_pair(data, "labels")
         self.check_labels(labels, batch_size=images.shape[0])
 
     def check_labels(self, labels, batch_size=None, name="labels"):

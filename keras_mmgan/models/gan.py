@@ -397,6 +397,24 @@ class GAN(keras.Model):
         images = data[0] if isinstance(data, (tuple, list)) else data
         self.check_images(images)
 
+    def check_pair(self, data, condition):
+        """Splits a conditional batch into checked images and its condition.
+
+        Args:
+            data: what `fit` yields.
+            condition: the condition's name, for the message (`"labels"`).
+
+        Returns:
+            `(images, condition values)`.
+        """
+        if not isinstance(data, (tuple, list)) or len(data) < 2:
+            raise ValueError(
+                f"{type(self).__name__}.fit takes (images, {condition}) pairs: a dataset "
+                f"of tuples, or x=images, y={condition}"
+            )
+        self.check_images(data[0])
+        return data[0], data[1]
+
     def check_images(self, images, name="images"):
         """Checks that images match the generator's output shape."""
         expected = tuple(self.generator.output_shape[1:])

@@ -146,13 +146,7 @@ class TextToImageGAN(GAN):
         return ops.convert_to_tensor(captions)
 
     def check_batch(self, data):
-        if not isinstance(data, (tuple, list)) or len(data) < 2:
-            raise ValueError(
-                "TextToImageGAN.fit takes (images, captions) pairs: a dataset of "
-                "tuples, or x=images, y=captions"
-            )
-        images, captions = data[0], data[1]
-        self.check_images(images)
+        images, captions = self.check_pair(data, "captions")
         kind = _dtype_kind(captions)
         expected_rank = 1 if kind == "string" else 2
         if kind == "float":
