@@ -31,6 +31,19 @@ def _to_logits(output, from_logits):
     return ops.log(p) - ops.log1p(-p)
 
 
+def _as_float(output):
+    return ops.cast(ops.convert_to_tensor(output), "float32")
+
+
+def _require_scores(name, from_logits):
+    if not from_logits:
+        raise ValueError(
+            f"{name} works on raw discriminator scores (from_logits=True); a "
+            "discriminator that ends in a sigmoid cannot use it. Remove the "
+            "sigmoid, or pick 'non_saturating', 'minimax' or 'lsgan'."
+        )
+
+
 class AdversarialLoss:
     """Base class of the adversarial losses.
 
@@ -43,6 +56,8 @@ class AdversarialLoss:
     """
 
     name = None
+    # Whether generator_loss reads D's outputs on real images.
+    needs_real_output = False
 
     def __init__(self, from_logits=True):
         self.from_logits = bool(from_logits)
@@ -127,8 +142,158 @@ class NonSaturating(Minimax):
 
 
 @keras.saving.register_keras_serializable(package="keras_mmgan")
+class LSGAN(AdversarialLoss):
+    """Least-squares GAN loss (Mao et al. 2017, eq. 9, the 0-1 coding).
+
+    D minimises `((D(x) - 1)^2 + D(G(z))^2) / 2`, G minimises
+    `(D(G(z)) - 1)^2 / 2`, on D's raw outputs. Far-from-boundary fakes still
+    get gradients, which steadies training. With `from_logits=False` the
+    outputs are probabilities and are used as they are.
+
+    Args:
+        from_logits: whether discriminator outputs are raw scores (`True`) or
+            probabilities (`False`); both are used directly.
+
+    Example:
+
+    >>> loss = LSGAN()
+    >>> float(loss.discriminator_loss([1.0], [0.0]))
+    0.0
+
+    Reference:
+        Mao et al., "Least Squares Generative Adversarial Networks", ICCV 2017.
+    """
+
+    name = "lsgan"
+
+    def discriminator_loss(self, real_output, fake_output):
+        real, fake = _as_float(real_output), _as_float(fake_output)
+        return 0.5 * (ops.mean(ops.square(real - 1.0)) + ops.mean(ops.square(fake)))
+
+    def generator_loss(self, fake_output, real_output=None):
+        return 0.5 * ops.mean(ops.square(_as_float(fake_output) - 1.0))
+
+
+@keras.saving.register_keras_serializable(package="keras_mmgan")
+class WGAN(AdversarialLoss):
+    """Wasserstein GAN loss (Arjovsky et al. 2017, eq. 3).
+
+    The critic minimises `E[D(G(z))] - E[D(x)]`, the generator `-E[D(G(z))]`.
+    The critic must be kept 1-Lipschitz: pair it with
+    `regularizers.GradientPenalty` (WGAN-GP) or spectral normalization, and
+    usually `d_steps=5`. Outputs are unbounded scores, never probabilities.
+
+    Args:
+        from_logits: must be `True`: a critic does not end in a sigmoid.
+
+    Example:
+
+    >>> loss = WGAN()
+    >>> float(loss.discriminator_loss([2.0], [0.5]))
+    -1.5
+
+    Reference:
+        Arjovsky et al., "Wasserstein Generative Adversarial Networks", ICML 2017.
+    """
+
+    name = "wgan"
+
+    def __init__(self, from_logits=True):
+        _require_scores(type(self).__name__, from_logits)
+        super().__init__(from_logits)
+
+    def discriminator_loss(self, real_output, fake_output):
+        return ops.mean(_as_float(fake_output)) - ops.mean(_as_float(real_output))
+
+    def generator_loss(self, fake_output, real_output=None):
+        return -ops.mean(_as_float(fake_output))
+
+
+@keras.saving.register_keras_serializable(package="keras_mmgan")
+class Hinge(AdversarialLoss):
+    """Hinge GAN loss (Lim & Ye 2017; Miyato et al. 2018, eq. 16-17).
+
+    D minimises `E[relu(1 - D(x))] + E[relu(1 + D(G(z)))]`, G minimises
+    `-E[D(G(z))]`. The loss of SNGAN, the projection discriminator and BigGAN.
+
+    Args:
+        from_logits: must be `True`: the margins are on raw scores.
+
+    Example:
+
+    >>> loss = Hinge()
+    >>> float(loss.discriminator_loss([0.0], [0.0]))
+    2.0
+
+    Reference:
+        Lim & Ye, "Geometric GAN", arXiv:1705.02894, 2017; Miyato et al.,
+        "Spectral Normalization for Generative Adversarial Networks", ICLR 2018.
+    """
+
+    name = "hinge"
+
+    def __init__(self, from_logits=True):
+        _require_scores(type(self).__name__, from_logits)
+        super().__init__(from_logits)
+
+    def discriminator_loss(self, real_output, fake_output):
+        real, fake = _as_float(real_output), _as_float(fake_output)
+        return ops.mean(ops.relu(1.0 - real)) + ops.mean(ops.relu(1.0 + fake))
+
+    def generator_loss(self, fake_output, real_output=None):
+        return -ops.mean(_as_float(fake_output))
+
+
+@keras.saving.register_keras_serializable(package="keras_mmgan")
+class Relativistic(AdversarialLoss):
+    """Relativistic average GAN loss, RaSGAN (Jolicoeur-Martineau 2019, eq. 13-14).
+
+    D judges whether a real image is more realistic than the average fake:
+    with logits `C`, `D_r = C(x) - E[C(G(z))]` and `D_f = C(G(z)) - E[C(x)]`,
+    D minimises `E[softplus(-D_r)] + E[softplus(D_f)]` and G the swapped
+    `E[softplus(D_r)] + E[softplus(-D_f)]`, so G's loss needs the real outputs
+    too (the engine passes them).
+
+    Args:
+        from_logits: whether discriminator outputs are logits.
+
+    Example:
+
+    >>> loss = Relativistic()
+    >>> round(float(loss.generator_loss([0.0], [0.0])), 4)  # 2 log 2
+    1.3863
+
+    Reference:
+        Jolicoeur-Martineau, "The relativistic discriminator: a key element
+        missing from standard GAN", ICLR 2019.
+    """
+
+    name = "relativistic"
+    needs_real_output = True
+
+    def _relative(self, real_output, fake_output):
+        real, fake = self.logits(real_output), self.logits(fake_output)
+        return real - ops.mean(fake), fake - ops.mean(real)
+
+    def discriminator_loss(self, real_output, fake_output):
+        real, fake = self._relative(real_output, fake_output)
+        return ops.mean(ops.softplus(-real)) + ops.mean(ops.softplus(fake))
+
+    def generator_loss(self, fake_output, real_output=None):
+        if real_output is None:
+            raise ValueError(
+                "Relativistic.generator_loss needs real_output: the relativistic "
+                "loss compares fakes with the average real output."
+            )
+        real, fake = self._relative(real_output, fake_output)
+        return ops.mean(ops.softplus(real)) + ops.mean(ops.softplus(-fake))
+
+
+@keras.saving.register_keras_serializable(package="keras_mmgan")
 class Hybrid(AdversarialLoss):
-    """A weighted sum of adversarial losses, e.g. `{"minimax": 1.0, "non_saturating": 0.5}`.
+    """A weighted sum of adversarial losses, e.g. `{"lsgan": 1.0, "hinge": 0.5}`.
+
+    Each phase's loss is `sum_i w_i * loss_i` of that phase.
 
     Args:
         losses: dict mapping a loss name (or object) to its weight.
@@ -137,9 +302,9 @@ class Hybrid(AdversarialLoss):
 
     Example:
 
-    >>> loss = Hybrid({"minimax": 1.0, "non_saturating": 1.0})
-    >>> round(float(loss.discriminator_loss([0.0], [0.0])), 4)
-    2.7726
+    >>> loss = Hybrid({"lsgan": 1.0, "hinge": 0.5})
+    >>> float(loss.discriminator_loss([0.0], [0.0]))  # 1 * 0.5 + 0.5 * 2
+    1.5
     """
 
     name = "hybrid"
@@ -159,6 +324,10 @@ class Hybrid(AdversarialLoss):
             if isinstance(key, dict):
                 key = keras.saving.deserialize_keras_object(key)
             self.losses.append((get(key, from_logits=from_logits), float(weight)))
+
+    @property
+    def needs_real_output(self):
+        return any(loss.needs_real_output for loss, _ in self.losses)
 
     def discriminator_loss(self, real_output, fake_output):
         return sum(
@@ -180,7 +349,9 @@ class Hybrid(AdversarialLoss):
         }
 
 
-_LOSSES = {cls.name: cls for cls in (Minimax, NonSaturating)}
+_LOSSES = {
+    cls.name: cls for cls in (Minimax, NonSaturating, LSGAN, WGAN, Hinge, Relativistic)
+}
 
 
 def get(identifier, from_logits=True):

@@ -249,3 +249,104 @@ def test_serialization_round_trip_hybrid():
             float(getattr(loss, method)(*args)),
             rtol=1e-6,
         )
+
+
+def expected(name, real, fake):
+    """(d_loss, g_loss) of each loss from its paper's equation, in float64 NumPy."""
+    real, fake = real.astype("float64"), fake.astype("float64")
+    if name == "lsgan":
+        return 0.5 * (((real - 1) ** 2).mean() + (fake**2).mean()), 0.5 * ((fake - 1) ** 2).mean()
+    if name == "wgan":
+        return fake.mean() - real.mean(), -fake.mean()
+    if name == "hinge":
+        d = np.maximum(0, 1 - real).mean() + np.maximum(0, 1 + fake).mean()
+        return d, -fake.mean()
+    if name == "relativistic":
+        real_rel, fake_rel = real - fake.mean(), fake - real.mean()
+        d = softplus(-real_rel).mean() + softplus(fake_rel).mean()
+        return d, softplus(real_rel).mean() + softplus(-fake_rel).mean()
+    raise AssertionError(name)
+
+
+@pytest.mark.parametrize("name", ["lsgan", "wgan", "hinge", "relativistic"])
+def test_loss_values_on_known_logits(name):
+    loss = losses.get(name)
+    d_expected, g_expected = expected(name, REAL, FAKE)
+    np.testing.assert_allclose(float(loss.discriminator_loss(REAL, FAKE)), d_expected, rtol=1e-6)
+    np.testing.assert_allclose(float(loss.generator_loss(FAKE, REAL)), g_expected, rtol=1e-6)
+
+
+def test_hand_computed_values():
+    # LSGAN: D perfect at (1, 0); G's loss (0 - 1)^2 / 2.
+    assert float(losses.LSGAN().discriminator_loss([1.0], [0.0])) == 0.0
+    assert float(losses.LSGAN().generator_loss([0.0])) == 0.5
+    # Hinge: margins met give 0, D = 0 everywhere gives 1 + 1.
+    assert float(losses.Hinge().discriminator_loss([1.5], [-2.0])) == 0.0
+    assert float(losses.Hinge().discriminator_loss([0.0], [0.0])) == 2.0
+    # WGAN critic: E D(fake) - E D(real).
+    assert float(losses.WGAN().discriminator_loss([2.0, 4.0], [1.0])) == -2.0
+    # Relativistic: equal outputs are log 2 per term.
+    np.testing.assert_allclose(
+        float(losses.Relativistic().discriminator_loss([0.3], [0.3])), 2 * np.log(2), rtol=1e-6
+    )
+
+
+def test_lsgan_on_probabilities_uses_them_directly():
+    loss = losses.get("lsgan", from_logits=False)
+    np.testing.assert_allclose(
+        float(loss.discriminator_loss([0.9], [0.2])), 0.5 * (0.01 + 0.04), rtol=1e-6
+    )
+
+
+def test_relativistic_reads_probabilities_through_logits():
+    on_logits = losses.Relativistic()
+    on_probabilities = losses.Relativistic(from_logits=False)
+    real_p, fake_p = sigmoid(REAL).astype("float32"), sigmoid(FAKE).astype("float32")
+    np.testing.assert_allclose(
+        float(on_probabilities.generator_loss(fake_p, real_p)),
+        float(on_logits.generator_loss(FAKE, REAL)),
+        atol=1e-5,
+    )
+
+
+@pytest.mark.parametrize("name", ["wgan", "hinge"])
+def test_score_losses_refuse_probabilities(name):
+    with pytest.raises(ValueError, match="sigmoid"):
+        losses.get(name, from_logits=False)
+
+
+def test_relativistic_generator_loss_needs_real_outputs():
+    loss = losses.get("relativistic")
+    assert loss.needs_real_output
+    with pytest.raises(ValueError, match="real_output"):
+        loss.generator_loss(FAKE)
+
+
+def test_all_names_are_listed():
+    assert losses.names() == sorted(
+        ["minimax", "non_saturating", "lsgan", "wgan", "hinge", "relativistic"]
+    )
+
+
+def test_hybrid_of_lsgan_and_hinge_as_in_the_issue():
+    hybrid = losses.get({"lsgan": 1.0, "hinge": 0.5})
+    lsgan_d, lsgan_g = expected("lsgan", REAL, FAKE)
+    hinge_d, hinge_g = expected("hinge", REAL, FAKE)
+    np.testing.assert_allclose(
+        float(hybrid.discriminator_loss(REAL, FAKE)), lsgan_d + 0.5 * hinge_d, rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        float(hybrid.generator_loss(FAKE)), lsgan_g + 0.5 * hinge_g, rtol=1e-6
+    )
+    assert not hybrid.needs_real_output
+    assert losses.get({"hinge": 1.0, "relativistic": 1.0}).needs_real_output
+
+
+@pytest.mark.parametrize("name", ["lsgan", "wgan", "hinge", "relativistic"])
+def test_new_losses_round_trip(name):
+    loss = losses.get(name)
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(loss))
+    assert type(restored) is type(loss)
+    np.testing.assert_allclose(
+        float(restored.discriminator_loss(REAL, FAKE)), float(loss.discriminator_loss(REAL, FAKE))
+    )
