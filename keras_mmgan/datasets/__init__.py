@@ -6,6 +6,9 @@ path (`from keras_mmgan.datasets.shapes import ...`).
 """
 
 from keras_mmgan.datasets.digits import digits
+from keras_mmgan.datasets.mixtures import MIXTURE_KINDS
+from keras_mmgan.datasets.mixtures import gaussian_mixture
+from keras_mmgan.datasets.mixtures import mixture_modes
 from keras_mmgan.datasets.pipeline import make_dataset
 from keras_mmgan.datasets.pipeline import shapes_dataset
 from keras_mmgan.datasets.shapes import COLORS

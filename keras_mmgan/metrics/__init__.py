@@ -1,7 +1,8 @@
 """Evaluation: whether samples follow their conditions, and how close they are to the data.
 
 Condition-following: `caption_accuracy` (shapes), `classifier_accuracy` with the shipped
-`digit_classifier` (digits), `stacked_digit_modes` + `mode_histogram_kl` (Stacked MNIST).
+`digit_classifier` (digits), `stacked_digit_modes` + `mode_histogram_kl` (Stacked MNIST),
+`mode_coverage` (2D Gaussian mixtures).
 Distribution distances on features (`extract_features` with `inception_extractor()` online or
 `digit_extractor()` offline): `frechet_distance` (FID), `kernel_distance` (KID),
 `inception_score`, `precision_recall`, `density_coverage`.
@@ -27,5 +28,6 @@ from keras_mmgan.metrics.fid import frechet_distance
 from keras_mmgan.metrics.fid import frechet_distance_from_statistics
 from keras_mmgan.metrics.inception_score import inception_score
 from keras_mmgan.metrics.kid import kernel_distance
+from keras_mmgan.metrics.mode_coverage import mode_coverage
 from keras_mmgan.metrics.precision_recall import density_coverage
 from keras_mmgan.metrics.precision_recall import precision_recall
