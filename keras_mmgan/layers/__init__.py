@@ -1,1 +1,4 @@
-"""Custom layers (MinibatchStdDev, TextImageAttention, FadeIn, ...) come here."""
+"""Layers for GANs: `MinibatchStdDev` and `ImagePool` (more, e.g. `FadeIn`, come later)."""
+
+from keras_mmgan.layers.minibatch_std import MinibatchStdDev
+from keras_mmgan.layers.image_pool import ImagePool
