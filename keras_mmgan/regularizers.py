@@ -4,12 +4,18 @@ A regularizer is a small object with a `phase` (`"discriminator"` or
 `"generator"`), a `weight` and a `name`; the engine calls it inside that phase
 with the model and the batch, adds `weight * value` to the phase's loss and
 tracks the value under `name` in the training logs.
+
+Discriminator phase: `GradientPenalty` (WGAN-GP), `DRAGAN`, `R1Penalty`
+(optionally lazy). Generator phase: `FeatureMatching`, `ModeSeeking`,
+`LatentRegression`. In a phase, `batch["fakes"]` and `batch["latents"]` hold
+the phase's generated images and their latents.
 """
 
 import keras
 from keras import ops
 
 from keras_mmgan import backend
+from keras_mmgan.validation import check_positive_int
 
 
 class Regularizer:
@@ -44,6 +50,111 @@ class Regularizer:
         return cls(**config)
 
 
+def _squared_gradient_norms(model, images, batch):
+    """Per-sample `||grad_x D(x)||^2` of D's logits, shape `(N,)`."""
+
+    def logits(x):
+        return model.adversarial_loss.logits(model.discriminate(x, batch))
+
+    gradients = backend.input_gradients(logits, images)
+    return ops.sum(ops.reshape(ops.square(gradients), (ops.shape(images)[0], -1)), axis=1)
+
+
+def _per_sample(model, shape_like, minval=0.0, maxval=1.0):
+    """One uniform draw per sample, broadcastable against `shape_like`."""
+    shape = (ops.shape(shape_like)[0],) + (1,) * (len(shape_like.shape) - 1)
+    return keras.random.uniform(shape, minval, maxval, seed=model.seed_generator)
+
+
+def _one_centred_penalty(model, images, batch, target):
+    # sqrt(s + eps): the norm's gradient is finite where the gradient is 0.
+    norms = ops.sqrt(_squared_gradient_norms(model, images, batch) + 1e-12)
+    return ops.mean(ops.square(norms - target))
+
+
+@keras.saving.register_keras_serializable(package="keras_mmgan")
+class GradientPenalty(Regularizer):
+    """WGAN-GP gradient penalty (Gulrajani et al. 2017, eq. 3).
+
+    `E[(||grad D(x_hat)||_2 - 1)^2]` at `x_hat = a x + (1 - a) G(z)`, with one
+    `a ~ U[0, 1]` per sample (not one per batch or per pixel), real and fake
+    images of the same batch, and the same conditions. The norm is
+    `sqrt(s + 1e-12)`, so its gradient is finite where D is flat. Use with
+    `loss="wgan"` and no batch normalization in D.
+
+    Args:
+        weight: the paper's `lambda` (10).
+        target: the norm the gradients are pulled to (1).
+        name: log name, `"gp"` by default.
+
+    Example:
+
+    ```python
+    gan.compile(d_optimizer=..., g_optimizer=..., loss="wgan", d_steps=5,
+                regularizers=[GradientPenalty(10.0)])
+    ```
+
+    Reference:
+        Gulrajani et al., "Improved Training of Wasserstein GANs", NeurIPS 2017.
+    """
+
+    default_name = "gp"
+
+    def __init__(self, weight=10.0, target=1.0, name=None):
+        super().__init__(weight, name)
+        self.target = float(target)
+
+    def __call__(self, model, batch):
+        real, fake = batch["images"], batch["fakes"]
+        alpha = ops.cast(_per_sample(model, real), real.dtype)
+        mixed = alpha * real + (1.0 - alpha) * ops.cast(fake, real.dtype)
+        return _one_centred_penalty(model, mixed, batch, self.target)
+
+    def get_config(self):
+        return {**super().get_config(), "target": self.target}
+
+
+@keras.saving.register_keras_serializable(package="keras_mmgan")
+class DRAGAN(Regularizer):
+    """DRAGAN gradient penalty around the real data (Kodali et al. 2017).
+
+    `E[(||grad D(x_hat)||_2 - 1)^2]` at points between each real image `x`
+    and a perturbed copy `x + c * std(x) * u`, `u ~ U[0, 1]` per pixel, at a
+    uniform fraction per sample (the authors' code). It keeps D smooth
+    around the data, where mode collapse starts.
+
+    Args:
+        weight: the paper's `lambda` (10).
+        scale: the perturbation's scale `c` (0.5).
+        name: log name, `"dragan"` by default.
+
+    Example:
+
+    ```python
+    gan.compile(d_optimizer=..., g_optimizer=..., regularizers=[DRAGAN(10.0)])
+    ```
+
+    Reference:
+        Kodali et al., "On Convergence and Stability of GANs", arXiv:1705.07215, 2017.
+    """
+
+    default_name = "dragan"
+
+    def __init__(self, weight=10.0, scale=0.5, name=None):
+        super().__init__(weight, name)
+        self.scale = float(scale)
+
+    def __call__(self, model, batch):
+        real = batch["images"]
+        noise = keras.random.uniform(ops.shape(real), seed=model.seed_generator)
+        perturbed = real + self.scale * ops.std(real) * ops.cast(noise, real.dtype)
+        alpha = ops.cast(_per_sample(model, real), real.dtype)
+        return _one_centred_penalty(model, real + alpha * (perturbed - real), batch, 1.0)
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}
+
+
 @keras.saving.register_keras_serializable(package="keras_mmgan")
 class R1Penalty(Regularizer):
     """R1 gradient penalty on real data (Mescheder et al. 2018, eq. 9).
@@ -52,8 +163,14 @@ class R1Penalty(Regularizer):
     logits; the phase loss gains `weight * R1` (the paper's `gamma` is the
     weight). It keeps the discriminator smooth on the data manifold.
 
+    Lazy regularization (Karras et al. 2020, section 3.1): with
+    `interval=k`, R1 is computed only every k-th discriminator step and
+    multiplied by k, so the average penalty is unchanged and k - 1 of k steps
+    skip its double backward pass. The logged value is 0 on the other steps.
+
     Args:
         weight: the paper's `gamma`.
+        interval: apply every `interval` discriminator steps (1: every step).
         name: log name, `"r1"` by default.
 
     Example:
@@ -64,26 +181,176 @@ class R1Penalty(Regularizer):
 
     Reference:
         Mescheder et al., "Which Training Methods for GANs do actually
-        Converge?", ICML 2018.
+        Converge?", ICML 2018; Karras et al., "Analyzing and Improving the
+        Image Quality of StyleGAN", CVPR 2020.
     """
 
     default_name = "r1"
 
+    def __init__(self, weight=1.0, interval=1, name=None):
+        super().__init__(weight, name)
+        self.interval = check_positive_int("interval", interval)
+
     def __call__(self, model, batch):
         images = batch["images"]
 
-        def logits(x):
-            return model.adversarial_loss.logits(model.discriminate(x, batch))
+        def r1():
+            return 0.5 * ops.mean(_squared_gradient_norms(model, images, batch))
 
-        gradients = backend.input_gradients(logits, images)
-        squared = ops.sum(
-            ops.reshape(ops.square(gradients), (ops.shape(images)[0], -1)), axis=1
-        )
-        return 0.5 * ops.mean(squared)
+        if self.interval == 1:
+            return r1()
+        due = ops.equal(model.d_optimizer.iterations % self.interval, 0)
+        return ops.cond(due, lambda: self.interval * r1(), lambda: ops.zeros((), images.dtype))
+
+    def get_config(self):
+        return {**super().get_config(), "interval": self.interval}
+
+
+@keras.saving.register_keras_serializable(package="keras_mmgan")
+class FeatureMatching(Regularizer):
+    """Feature matching for the generator (Salimans et al. 2016, section 3.1).
+
+    `||E f(x) - E f(G(z))||^2`: G matches the batch means of an intermediate
+    discriminator layer `f` on real and fake images, a target that does not
+    move with D's last layer and so resists collapse onto one output.
+    Added to the generator phase; to train G on feature matching alone, use
+    it with `loss` weights that make the adversarial term small.
+
+    Args:
+        weight: factor of the term.
+        layer: name of D's layer whose output is matched; by default the
+            input of D's last layer.
+        name: log name, `"feature_matching"` by default.
+
+    Example:
+
+    ```python
+    gan.compile(d_optimizer=..., g_optimizer=...,
+                regularizers=[FeatureMatching(1.0, layer="features")])
+    ```
+
+    Reference:
+        Salimans et al., "Improved Techniques for Training GANs", NeurIPS 2016.
+    """
+
+    phase = "generator"
+    default_name = "feature_matching"
+
+    def __init__(self, weight=1.0, layer=None, name=None):
+        super().__init__(weight, name)
+        self.layer = layer
+
+    def __call__(self, model, batch):
+        def mean_features(images):
+            features = model.discriminator_features(images, batch, self.layer)
+            features = ops.cast(features, "float32")
+            return ops.mean(ops.reshape(features, (ops.shape(features)[0], -1)), axis=0)
+
+        real = mean_features(ops.stop_gradient(batch["images"]))
+        return ops.sum(ops.square(real - mean_features(batch["fakes"])))
+
+    def get_config(self):
+        return {**super().get_config(), "layer": self.layer}
+
+
+@keras.saving.register_keras_serializable(package="keras_mmgan")
+class ModeSeeking(Regularizer):
+    """Mode-seeking regularization (Mao et al. 2019, eq. 3).
+
+    Two latents `z1, z2` with the same conditions should give images as far
+    apart as the latents are: with
+    `d = mean|G(z1) - G(z2)| / mean|z1 - z2|`, the generator minimises
+    `1 / (d + eps)`. The phase's fakes are `G(z1)`; `G(z2)` is one extra
+    generator pass.
+
+    Args:
+        weight: the paper's `lambda_ms` (1).
+        eps: keeps the term finite when the two images coincide.
+        name: log name, `"mode_seeking"` by default.
+
+    Example:
+
+    ```python
+    cgan.compile(d_optimizer=..., g_optimizer=..., regularizers=[ModeSeeking(1.0)])
+    ```
+
+    Reference:
+        Mao et al., "Mode Seeking Generative Adversarial Networks for Diverse
+        Image Synthesis", CVPR 2019.
+    """
+
+    phase = "generator"
+    default_name = "mode_seeking"
+
+    def __init__(self, weight=1.0, eps=1e-5, name=None):
+        super().__init__(weight, name)
+        self.eps = float(eps)
+
+    def __call__(self, model, batch):
+        latents, fakes = batch["latents"], batch["fakes"]
+        other_latents = model.sample_latents(ops.shape(latents)[0], batch)
+        others = model.generate_images(other_latents, batch, training=True)
+        image_distance = ops.mean(ops.abs(ops.cast(fakes - others, "float32")))
+        latent_distance = ops.mean(ops.abs(ops.cast(latents - other_latents, "float32")))
+        return 1.0 / (image_distance / latent_distance + self.eps)
+
+    def get_config(self):
+        return {**super().get_config(), "eps": self.eps}
+
+
+@keras.saving.register_keras_serializable(package="keras_mmgan")
+class LatentRegression(Regularizer):
+    """Latent regression: an encoder recovers the latent from the image it made.
+
+    `mean |E(G(z)) - z|` with the model's `image_encoder` `E`, which the
+    generator phase trains with G (it must be among the model's generator
+    networks, as in `TextToImageGAN`). G cannot ignore z when z must be read
+    back from its output, so outputs stay diverse (InfoGAN; the cLR-GAN half of
+    BicycleGAN).
+
+    Args:
+        weight: factor of the term.
+        name: log name, `"latent_loss"` by default.
+
+    Example:
+
+    ```python
+    model.compile(..., regularizers=[LatentRegression(1.0)])  # model.image_encoder set
+    ```
+
+    Reference:
+        Chen et al., "InfoGAN", NeurIPS 2016; Zhu et al., "Toward Multimodal
+        Image-to-Image Translation", NeurIPS 2017.
+    """
+
+    phase = "generator"
+    default_name = "latent_loss"
+
+    def __call__(self, model, batch):
+        encoder = getattr(model, "image_encoder", None)
+        if encoder is None:
+            raise ValueError(
+                f"LatentRegression needs a model with an image_encoder; "
+                f"{type(model).__name__} has none."
+            )
+        regressed = encoder(batch["fakes"], training=True)
+        return ops.mean(ops.abs(ops.cast(regressed - batch["latents"], "float32")))
 
 
 def get(identifier):
-    """Returns a regularizer from an object or its serialized config."""
+    """Returns a regularizer from an object or its serialized config.
+
+    Args:
+        identifier: a `Regularizer`, or the dict `keras.saving.serialize_keras_object` made.
+
+    Returns:
+        A `Regularizer`.
+
+    Example:
+
+    >>> get(R1Penalty(10.0)).name
+    'r1'
+    """
     if isinstance(identifier, Regularizer):
         return identifier
     if isinstance(identifier, dict):

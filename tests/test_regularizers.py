@@ -158,3 +158,227 @@ def test_r1_enters_the_discriminator_loss():
     # step of the kernel (R1 = ||w||^2 / 2), and nothing to the bias.
     np.testing.assert_allclose(plain[0] - with_r1[0], 0.1 * 10.0 * w0, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(plain[1], with_r1[1], rtol=1e-6)
+
+
+# --------------------------------------------------------------------------- #
+# Gradient penalties (WGAN-GP, DRAGAN) and lazy R1.
+# --------------------------------------------------------------------------- #
+def _batch_with_fakes(gan, real, fakes):
+    batch = gan.prepare_batch(real)
+    batch["fakes"] = keras.ops.convert_to_tensor(fakes)
+    return batch
+
+
+def _numeric_gradient_norms(gan, x, h=1e-5):
+    """Per-sample ||grad D(x)|| by central differences on D replicated in float64."""
+    kernel, bias, v, c = (w.astype("float64") for w in gan.discriminator.get_weights())
+
+    def d(flat):
+        return np.tanh(flat @ kernel + bias) @ v + c
+
+    norms = []
+    for sample in x.reshape(len(x), -1).astype("float64"):
+        gradient = [
+            (d(sample + h * e)[0] - d(sample - h * e)[0]) / (2 * h) for e in np.eye(len(sample))
+        ]
+        norms.append(np.linalg.norm(gradient))
+    return np.array(norms)
+
+
+def test_gradient_penalty_matches_finite_differences():
+    gan = compile_gan(make_gan(tanh_discriminator()))
+    x = images(4)
+    # Real = fake: every interpolate is x itself, whatever alpha is drawn.
+    value = float(regularizers.GradientPenalty()(gan, _batch_with_fakes(gan, x, x)))
+    estimate = np.mean((_numeric_gradient_norms(gan, x) - 1.0) ** 2)
+    assert estimate > 1e-3
+    np.testing.assert_allclose(value, estimate, rtol=1e-4)
+
+
+def test_gradient_penalty_of_a_linear_critic_is_the_norm_gap():
+    gan = compile_gan(make_gan(linear_discriminator()))
+    w = gan.discriminator.layers[-1].get_weights()[0].astype("float64")
+    value = float(regularizers.GradientPenalty()(gan, _batch_with_fakes(gan, images(), images(6, 1))))
+    np.testing.assert_allclose(value, (np.linalg.norm(w) - 1.0) ** 2, rtol=1e-5)
+
+
+def test_gradient_penalty_draws_one_alpha_per_sample(monkeypatch):
+    gan = compile_gan(make_gan(linear_discriminator()))
+    seen = []
+    original = regularizers.backend.input_gradients
+
+    def spy(fn, inputs):
+        seen.append(np.array(inputs))
+        return original(fn, inputs)
+
+    monkeypatch.setattr(regularizers.backend, "input_gradients", spy)
+    real = images(8)
+    regularizers.GradientPenalty()(gan, _batch_with_fakes(gan, real, np.zeros_like(real)))
+    # With fakes at 0 the interpolate is alpha * x: one ratio per sample.
+    ratios = (seen[0] / real).reshape(len(real), -1)
+    np.testing.assert_allclose(ratios, ratios[:, :1].repeat(ratios.shape[1], 1), rtol=1e-5)
+    alphas = ratios[:, 0]
+    assert np.all((alphas >= 0) & (alphas <= 1))
+    assert len(np.unique(np.round(alphas, 5))) == len(alphas)
+
+
+def test_gradient_penalty_is_safe_where_the_critic_is_flat():
+    gan = compile_gan(make_gan(linear_discriminator()))
+    gan.discriminator.set_weights([np.zeros_like(w) for w in gan.discriminator.get_weights()])
+    batch = _batch_with_fakes(gan, images(), images(6, 1))
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        value = regularizers.GradientPenalty()(gan, batch)
+    kernel = gan.discriminator.layers[-1].kernel
+    gradient = tape.gradient(value, kernel)
+    np.testing.assert_allclose(float(value), 1.0, rtol=1e-5)  # (0 - 1)^2
+    assert gradient is not None
+    assert np.all(np.isfinite(np.array(gradient)))
+
+
+def test_dragan_of_a_linear_discriminator_is_the_norm_gap():
+    gan = compile_gan(make_gan(linear_discriminator()))
+    w = gan.discriminator.layers[-1].get_weights()[0].astype("float64")
+    value = float(regularizers.DRAGAN()(gan, gan.prepare_batch(images())))
+    np.testing.assert_allclose(value, (np.linalg.norm(w) - 1.0) ** 2, rtol=1e-5)
+
+
+def test_dragan_perturbs_around_the_real_images(monkeypatch):
+    gan = compile_gan(make_gan(linear_discriminator()))
+    seen = []
+    original = regularizers.backend.input_gradients
+    monkeypatch.setattr(
+        regularizers.backend,
+        "input_gradients",
+        lambda fn, inputs: seen.append(np.array(inputs)) or original(fn, inputs),
+    )
+    real = images(8)
+    regularizers.DRAGAN(scale=0.5)(gan, gan.prepare_batch(real))
+    offset = seen[0] - real
+    # x + alpha * c * std(x) * u with u, alpha in [0, 1]: 0 <= offset <= c * std(x).
+    assert np.all(offset >= -1e-6)
+    assert np.all(offset <= 0.5 * real.std() + 1e-6)
+    assert offset.max() > 0.05
+
+
+def test_lazy_r1_applies_every_interval_steps_scaled_by_the_interval():
+    gan = compile_gan(make_gan(tanh_discriminator()))
+    batch = gan.prepare_batch(images())
+    every_step = float(R1Penalty()(gan, batch))
+    lazy = R1Penalty(interval=4)
+    assert float(lazy(gan, batch)) == pytest.approx(4 * every_step, rel=1e-5)  # step 0
+    gan.d_optimizer.iterations.assign(3)
+    assert float(lazy(gan, batch)) == 0.0
+    gan.d_optimizer.iterations.assign(8)
+    assert float(lazy(gan, batch)) == pytest.approx(4 * every_step, rel=1e-5)
+
+
+def test_lazy_r1_trains_in_fit():
+    gan = compile_gan(make_gan(tanh_discriminator()), regularizers=[R1Penalty(1.0, interval=2)])
+    history = gan.fit(images(16), batch_size=4, epochs=1, verbose=0)
+    # Steps 0 and 2 of 4 carry 2 * R1; the logged mean is about R1.
+    assert history.history["r1"][0] > 0
+
+
+# --------------------------------------------------------------------------- #
+# Generator-side terms.
+# --------------------------------------------------------------------------- #
+def named_feature_discriminator():
+    inputs = keras.Input(IMAGE_SHAPE)
+    x = keras.layers.Flatten()(inputs)
+    x = keras.layers.Dense(5, activation="tanh", name="features")(x)
+    return keras.Model(inputs, keras.layers.Dense(1)(x))
+
+
+@pytest.mark.parametrize("layer", [None, "features"])
+def test_feature_matching_is_the_squared_distance_of_mean_features(layer):
+    gan = compile_gan(make_gan(named_feature_discriminator()))
+    real, fakes = images(6), images(6, 1)
+    value = float(
+        regularizers.FeatureMatching(layer=layer)(gan, _batch_with_fakes(gan, real, fakes))
+    )
+    kernel, bias = (w.astype("float64") for w in gan.discriminator.get_layer("features").get_weights())
+
+    def mean_features(x):
+        return np.tanh(x.reshape(len(x), -1) @ kernel + bias).mean(0)
+
+    expected_value = np.sum((mean_features(real) - mean_features(fakes)) ** 2)
+    assert expected_value > 1e-4
+    np.testing.assert_allclose(value, expected_value, rtol=1e-5)
+    same = regularizers.FeatureMatching(layer=layer)(gan, _batch_with_fakes(gan, real, real))
+    assert float(same) == pytest.approx(0.0, abs=1e-10)
+
+
+def test_feature_matching_names_a_missing_layer():
+    gan = compile_gan(make_gan(named_feature_discriminator()))
+    with pytest.raises(ValueError, match="'nope'"):
+        regularizers.FeatureMatching(layer="nope")(gan, _batch_with_fakes(gan, images(), images()))
+
+
+def constant_generator():
+    """A generator that ignores z: the collapse mode seeking punishes."""
+    inputs = keras.Input((LATENT_DIM,))
+    x = keras.layers.Dense(16, kernel_initializer="zeros", bias_initializer="ones")(inputs)
+    return keras.Model(inputs, keras.layers.Reshape(IMAGE_SHAPE)(x))
+
+
+def test_mode_seeking_punishes_a_generator_that_ignores_z():
+    def value(generator):
+        gan = models.GAN(generator, linear_discriminator(), latent_dim=LATENT_DIM, seed=0)
+        compile_gan(gan)
+        batch = gan.prepare_batch(images(8))
+        gan.generate_fakes(batch)
+        return float(regularizers.ModeSeeking()(gan, batch))
+
+    diverse, collapsed = value(tiny_generator()), value(constant_generator())
+    assert 0 < diverse < 100
+    assert collapsed == pytest.approx(1e5, rel=1e-3)  # 1 / (0 + eps)
+
+
+def test_latent_regression_needs_an_image_encoder():
+    gan = compile_gan(make_gan(linear_discriminator()))
+    batch = gan.prepare_batch(images())
+    gan.generate_fakes(batch)
+    with pytest.raises(ValueError, match="image_encoder"):
+        regularizers.LatentRegression()(gan, batch)
+
+
+ALL_REGULARIZERS = [
+    regularizers.R1Penalty(2.0),
+    regularizers.R1Penalty(2.0, interval=1, name="r1_lazy"),
+    regularizers.GradientPenalty(2.0),
+    regularizers.DRAGAN(2.0),
+    regularizers.FeatureMatching(2.0),
+    regularizers.ModeSeeking(2.0),
+]
+
+
+@pytest.mark.parametrize("regularizer", ALL_REGULARIZERS, ids=lambda r: r.name)
+def test_each_regularizer_changes_only_its_phase_loss(regularizer):
+    gan = compile_gan(make_gan(named_feature_discriminator()), regularizers=[regularizer])
+    batch = gan.prepare_batch(images(8))
+    for phase in gan.phases():
+        total, logs = gan._phase_loss(phase, batch)
+        adversarial = logs["d_loss" if phase.name == "discriminator" else "g_loss"]
+        if phase.name == regularizer.phase:
+            assert float(logs[regularizer.name]) != 0.0
+            np.testing.assert_allclose(
+                float(total), float(adversarial) + 2.0 * float(logs[regularizer.name]), rtol=1e-5
+            )
+        else:
+            assert regularizer.name not in logs
+            assert float(total) == float(adversarial)
+
+
+@pytest.mark.parametrize("regularizer", ALL_REGULARIZERS, ids=lambda r: r.name)
+def test_each_regularizer_trains_logs_and_round_trips(regularizer, tmp_path):
+    gan = compile_gan(make_gan(named_feature_discriminator()), regularizers=[regularizer])
+    history = gan.fit(images(16), batch_size=8, epochs=1, verbose=0)
+    assert np.isfinite(history.history[regularizer.name][0])
+    path = str(tmp_path / "gan.keras")
+    gan.save(path)
+    loaded = keras.saving.load_model(path)
+    restored = loaded.regularizers[0]
+    assert type(restored) is type(regularizer)
+    assert restored.get_config() == regularizer.get_config()

@@ -79,6 +79,8 @@ class ConditionalGAN(GAN):
         GANs", ICML 2017.
     """
 
+    conditional = True
+
     def __init__(
         self,
         generator,
@@ -204,16 +206,19 @@ class ConditionalGAN(GAN):
             return self.generator(ops.concatenate([latents, one_hot], -1), training=training)
         return self.generator([latents, labels], training=training)
 
+    def discriminator_inputs(self, images, batch):
+        if self.auxiliary_classifier:
+            return images
+        if self.conditioning == "concat":
+            return ops.concatenate([images, self._label_maps(images, batch["labels"])], -1)
+        return [images, batch["labels"]]
+
     def discriminator_outputs(self, images, batch, training=True):
         """`(logits, class logits or None)` of the discriminator for images."""
-        labels = batch["labels"]
+        outputs = self.discriminator(self.discriminator_inputs(images, batch), training=training)
         if self.auxiliary_classifier:
-            logits, class_logits = self.discriminator(images, training=training)
-            return logits, class_logits
-        if self.conditioning == "concat":
-            inputs = ops.concatenate([images, self._label_maps(images, labels)], -1)
-            return self.discriminator(inputs, training=training), None
-        return self.discriminator([images, labels], training=training), None
+            return outputs[0], outputs[1]
+        return outputs, None
 
     def discriminate(self, images, batch, training=True):
         return self.discriminator_outputs(images, batch, training)[0]
@@ -230,8 +235,8 @@ class ConditionalGAN(GAN):
         if not self.auxiliary_classifier:
             return super().discriminator_loss(batch)
         real, labels = batch["images"], batch["labels"]
-        latents = self.sample_latents(ops.shape(real)[0])
-        fake = ops.stop_gradient(self.generate_images(latents, batch, training=True))
+        fake = ops.stop_gradient(self.generate_fakes(batch))
+        batch["fakes"] = fake
         real_logits, real_classes = self.discriminator_outputs(real, batch)
         fake_logits, fake_classes = self.discriminator_outputs(fake, batch)
         loss = self.adversarial_loss.discriminator_loss(real_logits, fake_logits)
@@ -245,10 +250,9 @@ class ConditionalGAN(GAN):
         if not self.auxiliary_classifier:
             return super().generator_loss(batch)
         labels = batch["labels"]
-        latents = self.sample_latents(ops.shape(labels)[0])
-        fake = self.generate_images(latents, batch, training=True)
+        fake = self.generate_fakes(batch)
         logits, classes = self.discriminator_outputs(fake, batch, training=False)
-        loss = self.adversarial_loss.generator_loss(logits)
+        loss = self.adversarial_generator_loss(logits, batch)
         class_loss = self._class_loss(labels, classes)
         logs = {"g_loss": loss, "g_class_loss": class_loss}
         return loss + self.class_weight * class_loss, logs

@@ -10,6 +10,7 @@ gradients and updates live in `keras_mmgan.backend`.
 """
 
 import collections
+import contextlib
 
 import keras
 import numpy as np
@@ -19,6 +20,8 @@ from keras_mmgan import backend
 from keras_mmgan import losses as losses_module
 from keras_mmgan import regularizers as regularizers_module
 from keras_mmgan.datasets import pipeline
+from keras_mmgan.layers.image_pool import ImagePool
+from keras_mmgan.layers.seed_state import SavesSeedState
 from keras_mmgan.validation import check_positive_int
 
 Phase = collections.namedtuple("Phase", "name variables optimizer loss_fn repeats")
@@ -65,7 +68,7 @@ def _get_optimizer(name, optimizer):
 
 
 @keras.saving.register_keras_serializable(package="keras_mmgan")
-class GAN(keras.Model):
+class GAN(SavesSeedState, keras.Model):
     """An unconditional GAN trained with `fit`, and the engine of every family.
 
     Each training step runs `d_steps` discriminator phases, then one generator
@@ -82,6 +85,12 @@ class GAN(keras.Model):
             probability, if it ends in a sigmoid) per sample or per patch.
         latent_dim: size of the latent vector z.
         seed: int seed of the latent noise stream (random if `None`).
+        pack: PacGAN packing (Lin et al. 2018): the discriminator judges
+            `pack` samples at once, concatenated along the last axis, so its
+            input has `pack` times the generator's channels. A batch whose
+            size is not a multiple of `pack` drops its last samples.
+        pool_size: size of an `ImagePool` of past fakes shown to the
+            discriminator (Shrivastava et al. 2017); `0` for none.
         **kwargs: passed to `keras.Model` (e.g. `name`).
 
     Example:
@@ -96,11 +105,23 @@ class GAN(keras.Model):
     samples = gan.generate(16, seed=0)          # (16, 28, 28, 1) in [-1, 1]
     ```
 
+    Generator EMA: give the generator's optimizer Keras's own moving average,
+    `g_optimizer=keras.optimizers.Adam(2e-4, use_ema=True, ema_momentum=0.999)`;
+    `generate` and `export` then use the averaged weights (see `ema_weights`).
+
     Reference:
-        Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014.
+        Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014;
+        Lin et al., "PacGAN: The power of two samples in generative
+        adversarial networks", NeurIPS 2018.
     """
 
-    def __init__(self, generator, discriminator, latent_dim, seed=None, **kwargs):
+    # Whether the family conditions on something (labels, text, images);
+    # packing and the generic pool then do not apply.
+    conditional = False
+
+    def __init__(
+        self, generator, discriminator, latent_dim, seed=None, pack=1, pool_size=0, **kwargs
+    ):
         super().__init__(**kwargs)
         for name, network in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(network, keras.Model):
@@ -112,6 +133,27 @@ class GAN(keras.Model):
         self.latent_dim = check_positive_int("latent_dim", latent_dim)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed, name="latent_seed")
+        self.pack = check_positive_int("pack", pack)
+        if isinstance(pool_size, bool) or not isinstance(pool_size, int) or pool_size < 0:
+            raise ValueError(f"pool_size must be an int >= 0; got {pool_size!r}")
+        self.pool_size = pool_size
+        if self.conditional and (self.pack > 1 or pool_size):
+            raise ValueError(
+                f"{type(self).__name__} is conditional: pack and pool_size are "
+                "for unconditional GANs (a packed or pooled fake would lose its condition)."
+            )
+        if self.pack > 1:
+            channels = generator.output_shape[-1] * self.pack
+            if discriminator.input_shape[-1] != channels:
+                raise ValueError(
+                    f"with pack={self.pack} the discriminator must take {channels} "
+                    f"channels (pack x the generator's {generator.output_shape[-1]}); "
+                    f"its input shape is {discriminator.input_shape}"
+                )
+        self.image_pool = None
+        if pool_size:
+            self.image_pool = ImagePool(pool_size, seed=seed, name="image_pool")
+            self.image_pool.build((None,) + tuple(generator.output_shape[1:]))
         self.loss_trackers = {}
         for name in ("d_loss", "g_loss") + tuple(self.auxiliary_loss_names()):
             self._add_tracker(name)
@@ -142,6 +184,8 @@ class GAN(keras.Model):
         """
         self.check_batch(data)
         images = data[0] if isinstance(data, (tuple, list)) else data
+        if self.pack > 1:
+            images = images[: (ops.shape(images)[0] // self.pack) * self.pack]
         return {"images": backend.guard(ops.cast(images, self.compute_dtype), "images")}
 
     def batch_checks(self, batch):
@@ -157,9 +201,48 @@ class GAN(keras.Model):
         """Runs the generator on latents (and the batch's conditions)."""
         return self.generator(latents, training=training)
 
+    def discriminator_inputs(self, images, batch):
+        """What the discriminator network takes for images (and the batch's conditions)."""
+        if self.pack == 1:
+            return images
+        # (N, ..., C) -> (N / pack, ..., pack * C): `pack` consecutive samples.
+        shape = tuple(images.shape[1:])
+        grouped = ops.reshape(images, (-1, self.pack) + shape)
+        moved = ops.moveaxis(grouped, 1, -2)
+        return ops.reshape(moved, (-1,) + shape[:-1] + (self.pack * shape[-1],))
+
     def discriminate(self, images, batch, training=True):
         """Runs the discriminator on images (with the batch's conditions)."""
-        return self.discriminator(images, training=training)
+        return self.discriminator(self.discriminator_inputs(images, batch), training=training)
+
+    def discriminator_features(self, images, batch, layer=None):
+        """The output of one of D's layers, for feature matching.
+
+        Args:
+            images: images to judge.
+            batch: the batch dict (its conditions go to D as in `discriminate`).
+            layer: the layer's name; by default the input of D's last layer
+                (the features its output is read from).
+
+        Returns:
+            The layer's output, in inference mode.
+        """
+        features = getattr(self, "_feature_networks", None)
+        if features is None:
+            features = self._feature_networks = {}
+        if layer not in features:
+            if layer is None:
+                output = self.discriminator.layers[-1].input
+            else:
+                try:
+                    output = self.discriminator.get_layer(layer).output
+                except ValueError as error:
+                    raise ValueError(
+                        f"layer {layer!r} is not a layer of the discriminator "
+                        f"{self.discriminator.name!r}: {error}"
+                    ) from None
+            features[layer] = keras.Model(self.discriminator.inputs, output)
+        return features[layer](self.discriminator_inputs(images, batch), training=False)
 
     def generation_inputs(self, num_samples=None, labels=None, captions=None, images=None):
         """Checks `generate`'s arguments; returns `(num_samples, batch dict)`."""
@@ -181,25 +264,45 @@ class GAN(keras.Model):
     # ------------------------------------------------------------------ #
     # Phase losses.
     # ------------------------------------------------------------------ #
+    def generate_fakes(self, batch, training=True):
+        """Draws latents and generates one fake per real image of the batch.
+
+        Records them as `batch["latents"]` and `batch["fakes"]` (the phase's
+        own copy of the batch) for the phase's regularizers.
+        """
+        latents = self.sample_latents(ops.shape(batch["images"])[0], batch)
+        fakes = self.generate_images(latents, batch, training=training)
+        batch["latents"], batch["fakes"] = latents, fakes
+        return fakes
+
     def discriminator_loss(self, batch):
         """D's adversarial loss on real images and fresh fakes: `(loss, logs)`."""
-        real = batch["images"]
-        latents = self.sample_latents(ops.shape(real)[0], batch)
-        fake = ops.stop_gradient(self.generate_images(latents, batch, training=True))
+        fake = ops.stop_gradient(self.generate_fakes(batch))
+        batch["fakes"] = fake
+        if self.image_pool is not None:
+            fake = self.image_pool(fake, training=True)
         loss = self.adversarial_loss.discriminator_loss(
-            self.discriminate(real, batch), self.discriminate(fake, batch)
+            self.discriminate(batch["images"], batch), self.discriminate(fake, batch)
         )
         return loss, {"d_loss": loss}
 
+    def adversarial_generator_loss(self, fake_output, batch):
+        """The adversarial loss of G on D's outputs for fakes.
+
+        Relativistic losses also read D's outputs on the real images.
+        """
+        real_output = None
+        if self.adversarial_loss.needs_real_output:
+            real_output = self.discriminate(batch["images"], batch, training=False)
+        return self.adversarial_loss.generator_loss(fake_output, real_output)
+
     def generator_loss(self, batch):
         """G's adversarial loss on fresh fakes: `(loss, logs)`."""
-        real = batch["images"]
-        latents = self.sample_latents(ops.shape(real)[0], batch)
-        fake = self.generate_images(latents, batch, training=True)
+        fake = self.generate_fakes(batch)
         # D in inference mode: the generator phase must not move D (spectral
         # normalization assigns its kernels when called in training mode).
-        loss = self.adversarial_loss.generator_loss(
-            self.discriminate(fake, batch, training=False)
+        loss = self.adversarial_generator_loss(
+            self.discriminate(fake, batch, training=False), batch
         )
         return loss, {"g_loss": loss}
 
@@ -323,6 +426,7 @@ class GAN(keras.Model):
         ]
 
     def _phase_loss(self, phase, batch):
+        batch = dict(batch)  # the phase records its fakes in its own copy
         total, logs = phase.loss_fn(batch)
         for regularizer in self.regularizers:
             if regularizer.phase == phase.name:
@@ -445,6 +549,37 @@ class GAN(keras.Model):
             return self.generator(inputs, training=training)
         return self.generator(self.sample_latents(shape[0]), training=training)
 
+    @contextlib.contextmanager
+    def ema_weights(self):
+        """A context in which the generator networks hold their moving averages.
+
+        Active when `g_optimizer` keeps Keras's moving average
+        (`use_ema=True`) and has made at least one step; otherwise the
+        networks keep their weights. The training weights come back on exit.
+
+        Yields:
+            Whether the averaged weights are in use.
+
+        Example:
+
+        ```python
+        with gan.ema_weights():
+            gan.generator.save("generator_ema.keras")
+        ```
+        """
+        optimizer = getattr(self, "g_optimizer", None)
+        if optimizer is None or not optimizer.use_ema or int(optimizer.iterations) == 0:
+            yield False
+            return
+        variables = _unique_variables(self.generator_networks())
+        training_values = [ops.copy(variable.value) for variable in variables]
+        optimizer.finalize_variable_values(variables)
+        try:
+            yield True
+        finally:
+            for variable, value in zip(variables, training_values):
+                variable.assign(value)
+
     def generate(
         self,
         num_samples=None,
@@ -454,6 +589,7 @@ class GAN(keras.Model):
         seed=None,
         latents=None,
         batch_size=256,
+        use_ema=True,
     ):
         """Generates images in [-1, 1] as a NumPy array.
 
@@ -469,6 +605,8 @@ class GAN(keras.Model):
                 drawing them (e.g. one z with every label, or a walk
                 between two z).
             batch_size: images generated per forward pass.
+            use_ema: use the generator's moving-average weights when
+                `g_optimizer` keeps them (`use_ema=True`); see `ema_weights`.
 
         Returns:
             A float32 NumPy array of images.
@@ -498,14 +636,15 @@ class GAN(keras.Model):
             )
             latents = self.sample_latents(num_samples, conditions, seed=seed_generator)
         outputs = []
-        for start in range(0, num_samples, batch_size):
-            stop = min(start + batch_size, num_samples)
-            part = {k: v[start:stop] for k, v in conditions.items()}
-            outputs.append(
-                ops.convert_to_numpy(
-                    self.generate_images(latents[start:stop], part, training=False)
+        with self.ema_weights() if use_ema else contextlib.nullcontext():
+            for start in range(0, num_samples, batch_size):
+                stop = min(start + batch_size, num_samples)
+                part = {k: v[start:stop] for k, v in conditions.items()}
+                outputs.append(
+                    ops.convert_to_numpy(
+                        self.generate_images(latents[start:stop], part, training=False)
+                    )
                 )
-            )
         return np.concatenate(outputs).astype("float32")
 
     def serving_condition(self):
@@ -518,7 +657,7 @@ class GAN(keras.Model):
         return None
 
     def export(self, filepath, format="tf_saved_model", verbose=None, **kwargs):
-        """Writes a SavedModel that serves images in [-1, 1].
+        """Writes a SavedModel that serves images in [-1, 1] (with EMA weights, if kept).
 
         Unconditional models: `serve(latents [N, latent_dim])`. Conditional
         ones: `serve(condition)` draws the noise inside (the condition is int
@@ -562,7 +701,8 @@ class GAN(keras.Model):
                 "serve": (serve, [spec]),
                 "serve_with_noise": (serve_with_noise, [spec, noise_spec]),
             }
-        backend.export_archive(self, endpoints, filepath)
+        with self.ema_weights():
+            backend.export_archive(self, endpoints, filepath)
 
     @staticmethod
     def _check_export_format(format):
@@ -581,6 +721,8 @@ class GAN(keras.Model):
             discriminator=keras.saving.serialize_keras_object(self.discriminator),
             latent_dim=self.latent_dim,
             seed=self.seed,
+            pack=self.pack,
+            pool_size=self.pool_size,
         )
         return config
 
@@ -594,17 +736,4 @@ class GAN(keras.Model):
                 )
         return cls(**config)
 
-    def save_own_variables(self, store):
-        # Keras does not save SeedGenerator state; keep it with the model so a
-        # reloaded GAN continues the same noise stream.
-        super().save_own_variables(store)
-        own = self._trainable_variables + self._non_trainable_variables
-        store[str(len(own))] = self.seed_generator.state
 
-    def load_own_variables(self, store):
-        own = self._trainable_variables + self._non_trainable_variables
-        for i, variable in enumerate(own):
-            variable.assign(store[str(i)])
-        key = str(len(own))
-        if key in store.keys():
-            self.seed_generator.state.assign(store[key])

@@ -11,6 +11,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_mmgan import regularizers
 from keras_mmgan.models.gan import GAN
 
 
@@ -74,6 +75,8 @@ class TextToImageGAN(GAN):
     Reference:
         Reed et al., "Generative Adversarial Text to Image Synthesis", ICML 2016.
     """
+
+    conditional = True
 
     def __init__(
         self,
@@ -183,8 +186,8 @@ class TextToImageGAN(GAN):
         inputs = ops.concatenate([latents, ops.cast(text, latents.dtype)], axis=-1)
         return self.generator(inputs, training=training)
 
-    def discriminate(self, images, batch, training=True):
-        return self.discriminator([images, batch["tokens"]], training=training)
+    def discriminator_inputs(self, images, batch):
+        return [images, batch["tokens"]]
 
     def sample_latents(self, num_samples, batch=None, seed=None):
         if batch is not None and "style_images" in batch:
@@ -196,8 +199,8 @@ class TextToImageGAN(GAN):
     # ------------------------------------------------------------------ #
     def discriminator_loss(self, batch):
         real, tokens = batch["images"], batch["tokens"]
-        latents = self.sample_latents(ops.shape(real)[0])
-        fake = ops.stop_gradient(self.generate_images(latents, batch, training=True))
+        fake = ops.stop_gradient(self.generate_fakes(batch))
+        batch["fakes"] = fake
         real_output = self.discriminate(real, batch)
         # GAN-CLS: real images with another sample's caption are negatives.
         mismatched = {"tokens": ops.roll(tokens, 1, axis=0)}
@@ -212,20 +215,11 @@ class TextToImageGAN(GAN):
         return loss, {"d_loss": loss}
 
     def generator_loss(self, batch):
-        latents = self.sample_latents(ops.shape(batch["images"])[0])
-        fake = self.generate_images(latents, batch, training=True)
-        # D in inference mode: the generator phase must not move D (spectral
-        # normalization assigns its kernels when called in training mode).
-        loss = self.adversarial_loss.generator_loss(
-            self.discriminate(fake, batch, training=False)
-        )
-        logs = {"g_loss": loss}
+        loss, logs = super().generator_loss(batch)
         if self.image_encoder is None:
             return loss, logs
-        regressed = self.image_encoder(fake, training=True)
-        latent_loss = ops.mean(ops.abs(regressed - latents))
-        logs["latent_loss"] = latent_loss
-        return loss + self.latent_weight * latent_loss, logs
+        logs["latent_loss"] = regularizers.LatentRegression()(self, batch)
+        return loss + self.latent_weight * logs["latent_loss"], logs
 
     # ------------------------------------------------------------------ #
     # Inference.
