@@ -8,6 +8,8 @@ Reference:
 import keras
 from keras import layers
 
+from keras_mmgan.layers.minibatch_std import MinibatchStdDev
+
 
 def _check_image_shape(image_shape, num_upsamplings):
     factor = 2**num_upsamplings
@@ -89,6 +91,7 @@ def dcgan_discriminator(
     num_classes=None,
     auxiliary_classifier=False,
     spectral_normalization=False,
+    minibatch_std=False,
 ):
     """DCGAN discriminator: (strided conv, LeakyReLU 0.2)* -> Dense(1) logit.
 
@@ -112,6 +115,9 @@ def dcgan_discriminator(
         auxiliary_classifier: output `[logit, class logits (N, num_classes)]`.
         spectral_normalization: wrap every convolution and dense layer in
             `keras.layers.SpectralNormalization` (Miyato et al. 2018).
+        minibatch_std: append a `keras_mmgan.layers.MinibatchStdDev` channel
+            before the last convolution (Karras et al. 2018), so D sees how
+            varied a batch is.
 
     Returns:
         A functional `keras.Model`: `images -> (N, 1)` logits;
@@ -141,7 +147,9 @@ def dcgan_discriminator(
     images = keras.Input(image_shape, name="images")
     x = images
     filters = base_filters
-    for _ in range(num_downsamplings):
+    for i in range(num_downsamplings):
+        if minibatch_std and i == num_downsamplings - 1:
+            x = MinibatchStdDev()(x)
         x = normalized(layers.Conv2D(filters, 4, strides=2, padding="same"))(x)
         x = layers.LeakyReLU(0.2)(x)
         filters *= 2

@@ -82,3 +82,12 @@ def test_image_shape_must_divide_by_the_number_of_upsamplings():
     dcgan_generator(8, (28, 28, 1), base_filters=8, num_upsamplings=2)
     with pytest.raises(ValueError, match="divisible by 8"):
         dcgan_generator(8, (28, 28, 1), base_filters=8, num_upsamplings=3)
+
+
+def test_minibatch_std_adds_one_channel_before_the_last_convolution():
+    from keras_mmgan.layers import MinibatchStdDev
+
+    model = dcgan_discriminator((28, 28, 3), base_filters=8, minibatch_std=True)
+    layer = next(layer for layer in model.layers if isinstance(layer, MinibatchStdDev))
+    assert layer.output.shape[-1] == layer.input.shape[-1] + 1
+    assert model(np.zeros((4, 28, 28, 3), "float32")).shape == (4, 1)
