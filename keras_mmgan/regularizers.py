@@ -239,11 +239,31 @@ class FeatureMatching(Regularizer):
     def __init__(self, weight=1.0, layer=None, name=None):
         super().__init__(weight, name)
         self.layer = layer
+        self._network = None
+
+    def features(self, model, images, batch):
+        """The output of the chosen D layer for images (with the batch's conditions)."""
+        discriminator = model.discriminator
+        # Built once per discriminator, and kept here: an attribute of the
+        # model would be tracked (and saved) as one of its layers.
+        if self._network is None or self._network[0] is not discriminator:
+            if self.layer is None:
+                output = discriminator.layers[-1].input
+            else:
+                try:
+                    output = discriminator.get_layer(self.layer).output
+                except ValueError as error:
+                    raise ValueError(
+                        f"layer {self.layer!r} is not a layer of the discriminator "
+                        f"{discriminator.name!r}: {error}"
+                    ) from None
+            self._network = (discriminator, keras.Model(discriminator.inputs, output))
+        inputs = model.discriminator_inputs(images, batch)
+        return self._network[1](inputs, training=False)
 
     def __call__(self, model, batch):
         def mean_features(images):
-            features = model.discriminator_features(images, batch, self.layer)
-            features = ops.cast(features, "float32")
+            features = ops.cast(self.features(model, images, batch), "float32")
             return ops.mean(ops.reshape(features, (ops.shape(features)[0], -1)), axis=0)
 
         real = mean_features(ops.stop_gradient(batch["images"]))

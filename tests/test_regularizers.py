@@ -376,6 +376,8 @@ def test_each_regularizer_trains_logs_and_round_trips(regularizer, tmp_path):
     gan = compile_gan(make_gan(named_feature_discriminator()), regularizers=[regularizer])
     history = gan.fit(images(16), batch_size=8, epochs=1, verbose=0)
     assert np.isfinite(history.history[regularizer.name][0])
+    # Nothing a regularizer builds becomes a layer of the model.
+    assert gan.layers == [gan.generator, gan.discriminator]
     path = str(tmp_path / "gan.keras")
     gan.save(path)
     loaded = keras.saving.load_model(path)

@@ -215,35 +215,6 @@ class GAN(SavesSeedState, keras.Model):
         """Runs the discriminator on images (with the batch's conditions)."""
         return self.discriminator(self.discriminator_inputs(images, batch), training=training)
 
-    def discriminator_features(self, images, batch, layer=None):
-        """The output of one of D's layers, for feature matching.
-
-        Args:
-            images: images to judge.
-            batch: the batch dict (its conditions go to D as in `discriminate`).
-            layer: the layer's name; by default the input of D's last layer
-                (the features its output is read from).
-
-        Returns:
-            The layer's output, in inference mode.
-        """
-        features = getattr(self, "_feature_networks", None)
-        if features is None:
-            features = self._feature_networks = {}
-        if layer not in features:
-            if layer is None:
-                output = self.discriminator.layers[-1].input
-            else:
-                try:
-                    output = self.discriminator.get_layer(layer).output
-                except ValueError as error:
-                    raise ValueError(
-                        f"layer {layer!r} is not a layer of the discriminator "
-                        f"{self.discriminator.name!r}: {error}"
-                    ) from None
-            features[layer] = keras.Model(self.discriminator.inputs, output)
-        return features[layer](self.discriminator_inputs(images, batch), training=False)
-
     def generation_inputs(self, num_samples=None, labels=None, captions=None, images=None):
         """Checks `generate`'s arguments; returns `(num_samples, batch dict)`."""
         for name, value in (("labels", labels), ("captions", captions), ("images", images)):
