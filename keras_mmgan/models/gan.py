@@ -118,6 +118,8 @@ class GAN(SavesSeedState, keras.Model):
     # Whether the family conditions on something (labels, text, images);
     # packing and the generic pool then do not apply.
     conditional = False
+    # Whether the generator reads a latent z (Pix2Pix's does not: latent_dim=None).
+    uses_latents = True
 
     def __init__(
         self, generator, discriminator, latent_dim, seed=None, pack=1, pool_size=0, **kwargs
@@ -130,7 +132,11 @@ class GAN(SavesSeedState, keras.Model):
                 )
         self.generator = generator
         self.discriminator = discriminator
-        self.latent_dim = check_positive_int("latent_dim", latent_dim)
+        if latent_dim is None and self.uses_latents:
+            raise ValueError(f"{type(self).__name__} needs latent_dim, a positive int")
+        self.latent_dim = None if latent_dim is None else check_positive_int(
+            "latent_dim", latent_dim
+        )
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed, name="latent_seed")
         self.pack = check_positive_int("pack", pack)
@@ -227,7 +233,9 @@ class GAN(SavesSeedState, keras.Model):
         return check_positive_int("num_samples", num_samples), {}
 
     def sample_latents(self, num_samples, batch=None, seed=None):
-        """Draws latents `(num_samples, latent_dim)` ~ N(0, I)."""
+        """Draws latents `(num_samples, latent_dim)` ~ N(0, I); `None` without latents."""
+        if self.latent_dim is None:
+            return None
         return keras.random.normal(
             (num_samples, self.latent_dim), seed=seed or self.seed_generator
         )
@@ -490,9 +498,10 @@ class GAN(SavesSeedState, keras.Model):
         self.check_images(data[0])
         return data[0], data[1]
 
-    def check_images(self, images, name="images"):
-        """Checks that images match the generator's output shape."""
-        expected = tuple(self.generator.output_shape[1:])
+    def check_images(self, images, name="images", expected=None):
+        """Checks that images match the generator's output shape (or `expected`)."""
+        like = "the generator's output" if expected is None else "the generator's input"
+        expected = tuple(self.generator.output_shape[1:] if expected is None else expected)
         shape = tuple(images.shape)
         if len(shape) != len(expected) + 1:
             raise ValueError(
@@ -502,7 +511,7 @@ class GAN(SavesSeedState, keras.Model):
         if any(d is not None and e is not None and d != e for d, e in zip(shape[1:], expected)):
             raise ValueError(
                 f"{name} must have shape (batch, {', '.join(str(d) for d in expected)}) "
-                f"like the generator's output; got shape {shape}"
+                f"like {like}; got shape {shape}"
             )
 
     # ------------------------------------------------------------------ #
@@ -593,6 +602,8 @@ class GAN(SavesSeedState, keras.Model):
         num_samples, conditions = self.generation_inputs(
             num_samples=num_samples, labels=labels, captions=captions, images=images
         )
+        if latents is not None and self.latent_dim is None:
+            raise ValueError(f"{type(self).__name__} has no latent code: latents must be None")
         if latents is not None:
             latents = np.asarray(latents, dtype="float32")
             if latents.shape != (num_samples, self.latent_dim):
@@ -611,9 +622,10 @@ class GAN(SavesSeedState, keras.Model):
             for start in range(0, num_samples, batch_size):
                 stop = min(start + batch_size, num_samples)
                 part = {k: v[start:stop] for k, v in conditions.items()}
+                part_latents = None if latents is None else latents[start:stop]
                 outputs.append(
                     ops.convert_to_numpy(
-                        self.generate_images(latents[start:stop], part, training=False)
+                        self.generate_images(part_latents, part, training=False)
                     )
                 )
         return np.concatenate(outputs).astype("float32")
@@ -668,10 +680,9 @@ class GAN(SavesSeedState, keras.Model):
             def serve_with_noise(values, noise):
                 return self.generate_images(noise, to_batch(values), training=False)
 
-            endpoints = {
-                "serve": (serve, [spec]),
-                "serve_with_noise": (serve_with_noise, [spec, noise_spec]),
-            }
+            endpoints = {"serve": (serve, [spec])}
+            if self.latent_dim is not None:
+                endpoints["serve_with_noise"] = (serve_with_noise, [spec, noise_spec])
         with self.ema_weights():
             backend.export_archive(self, endpoints, filepath)
 
