@@ -2,3 +2,4 @@
 
 from keras_mmgan.layers.minibatch_std import MinibatchStdDev
 from keras_mmgan.layers.image_pool import ImagePool
+from keras_mmgan.layers.reflection_padding import ReflectionPadding2D

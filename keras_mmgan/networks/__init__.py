@@ -4,3 +4,6 @@ from keras_mmgan.networks.dcgan import dcgan_discriminator
 from keras_mmgan.networks.dcgan import dcgan_generator
 from keras_mmgan.networks.mlp import mlp_discriminator
 from keras_mmgan.networks.mlp import mlp_generator
+from keras_mmgan.networks.translation import patchgan_discriminator
+from keras_mmgan.networks.translation import resnet_generator
+from keras_mmgan.networks.translation import unet_generator
