@@ -86,6 +86,36 @@ def make_dataset(
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
+def unpaired_dataset(images_x, images_y, batch_size=1, seed=0):
+    """Zips two image sets into `(batch_x, batch_y)` pairs for unpaired translation.
+
+    Each side is shuffled on its own (a different order every epoch), so a
+    pair is never a fixed correspondence; an epoch lasts as long as the
+    smaller side. Either side may be an array or a `tf.data.Dataset` of
+    batches already.
+
+    Args:
+        images_x: images of domain X, `(N, H, W, C)` in [-1, 1], or a dataset.
+        images_y: images of domain Y, or a dataset.
+        batch_size: images per side per batch (for arrays).
+        seed: shuffle seed (Y uses `seed + 1`).
+
+    Returns:
+        A `tf.data.Dataset` of `(images_x, images_y)` batches, as `CycleGAN.fit` takes.
+
+    Example:
+        >>> import numpy as np
+        >>> x, y = np.zeros((6, 8, 8, 1), "float32"), np.ones((9, 8, 8, 3), "float32")
+        >>> [tuple(b.shape) for b in next(iter(unpaired_dataset(x, y, batch_size=2)))]
+        [(2, 8, 8, 1), (2, 8, 8, 3)]
+    """
+    sides = [
+        side if is_dataset(side) else make_dataset(side, batch_size=batch_size, seed=seed + i)
+        for i, side in enumerate((images_x, images_y))
+    ]
+    return tf.data.Dataset.zip(tuple(sides))
+
+
 def shapes_dataset(
     num_samples=4000,
     image_size=28,

@@ -639,6 +639,10 @@ class GAN(SavesSeedState, keras.Model):
         """
         return None
 
+    def extra_serving_endpoints(self):
+        """Endpoints a family exports besides `serve`: `{name: (fn, [(shape, dtype)])}`."""
+        return {}
+
     def export(self, filepath, format="tf_saved_model", verbose=None, **kwargs):
         """Writes a SavedModel that serves images in [-1, 1] (with EMA weights, if kept).
 
@@ -683,6 +687,7 @@ class GAN(SavesSeedState, keras.Model):
             endpoints = {"serve": (serve, [spec])}
             if self.latent_dim is not None:
                 endpoints["serve_with_noise"] = (serve_with_noise, [spec, noise_spec])
+        endpoints.update(self.extra_serving_endpoints())
         with self.ema_weights():
             backend.export_archive(self, endpoints, filepath)
 

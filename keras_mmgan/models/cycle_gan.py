@@ -1,0 +1,295 @@
+"""CycleGAN: unpaired image-to-image translation (Zhu et al. 2017)."""
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_mmgan import backend
+from keras_mmgan.datasets import pipeline
+from keras_mmgan.layers.image_pool import ImagePool
+from keras_mmgan.models.gan import GAN
+
+
+def _l1(a, b):
+    return ops.mean(ops.abs(ops.cast(a - b, "float32")))
+
+
+@keras.saving.register_keras_serializable(package="keras_mmgan")
+class CycleGAN(GAN):
+    """Unpaired translation between domains X and Y with two generators.
+
+    `generator_g` maps X -> Y and `generator_f` maps Y -> X; `discriminator_y`
+    judges Y images and `discriminator_x` X images. The discriminator phase
+    updates both discriminators, on real images and on fakes drawn from a
+    history pool of the last `pool_size` fakes; the generator phase updates
+    both generators at once with the adversarial losses, the cycle loss
+    `mean|F(G(x)) - x| + mean|G(F(y)) - y|` (weight `cycle_weight`) and the
+    identity loss `mean|G(y) - y| + mean|F(x) - x|` (weight
+    `identity_weight * cycle_weight`, as in the authors' code). LSGAN is the
+    default loss, and the discriminator loss is halved, as in the paper.
+    Regularizers of the discriminator phase (R1, gradient penalty) act on
+    `discriminator_y`.
+
+    Args:
+        generator_g: `keras.Model`, X images -> Y images in [-1, 1].
+        generator_f: `keras.Model`, Y images -> X images.
+        discriminator_x: `keras.Model`, X images -> logits (per patch).
+        discriminator_y: `keras.Model`, Y images -> logits.
+        cycle_weight: the paper's `lambda` (10).
+        identity_weight: identity loss relative to `cycle_weight` (0.5);
+            needs X and Y images of the same shape, set 0 otherwise.
+        pool_size: fakes kept per discriminator (50; 0 for none).
+        seed: int seed of the pools' random choices.
+        **kwargs: passed to `keras.Model`.
+
+    Example:
+
+    ```python
+    g = mm.networks.resnet_generator((64, 64, 3), num_blocks=6)
+    f = mm.networks.resnet_generator((64, 64, 3), num_blocks=6)
+    d_x, d_y = mm.networks.patchgan_discriminator((64, 64, 3)), mm.networks.patchgan_discriminator((64, 64, 3))
+    model = mm.models.CycleGAN(g, f, d_x, d_y)
+    lr = mm.schedules.ConstantThenLinearDecay(2e-4, 100 * steps, 100 * steps)
+    model.compile(d_optimizer=keras.optimizers.Adam(lr, beta_1=0.5),
+                  g_optimizer=keras.optimizers.Adam(lr, beta_1=0.5))
+    model.train(horses, zebras, epochs=200)       # = fit(unpaired_dataset(horses, zebras))
+    zebra_like = model.generate(images=horses[:4])
+    horse_like = model.translate(zebras[:4], direction="y_to_x")
+    ```
+
+    Reference:
+        Zhu et al., "Unpaired Image-to-Image Translation using
+        Cycle-Consistent Adversarial Networks", ICCV 2017.
+    """
+
+    conditional = True
+    uses_latents = False
+
+    def __init__(
+        self,
+        generator_g,
+        generator_f,
+        discriminator_x,
+        discriminator_y,
+        cycle_weight=10.0,
+        identity_weight=0.5,
+        pool_size=50,
+        seed=None,
+        **kwargs,
+    ):
+        for key in ("latent_dim", "pack"):
+            kwargs.pop(key, None)  # from get_config
+        super().__init__(generator_g, discriminator_y, None, seed=seed, **kwargs)
+        for name, network in (("generator_f", generator_f), ("discriminator_x", discriminator_x)):
+            if not isinstance(network, keras.Model):
+                raise TypeError(f"{name} must be a keras.Model; got {type(network).__name__}")
+        self.generator_f = generator_f
+        self.discriminator_x = discriminator_x
+        self.cycle_weight = float(cycle_weight)
+        self.identity_weight = float(identity_weight)
+        if self.cycle_weight < 0 or self.identity_weight < 0:
+            raise ValueError(
+                f"cycle_weight and identity_weight must be >= 0; got {cycle_weight}, "
+                f"{identity_weight}"
+            )
+        x_shape = tuple(generator_g.input_shape[1:])
+        y_shape = tuple(generator_g.output_shape[1:])
+        if tuple(generator_f.input_shape[1:]) != y_shape or (
+            tuple(generator_f.output_shape[1:]) != x_shape
+        ):
+            raise ValueError(
+                f"generator_f must map Y {y_shape} back to X {x_shape} (generator_g maps "
+                f"X to Y); it maps {generator_f.input_shape} to {generator_f.output_shape}"
+            )
+        if self.identity_weight and x_shape != y_shape:
+            raise ValueError(
+                f"identity_weight needs X and Y images of one shape; got {x_shape} and "
+                f"{y_shape}: set identity_weight=0"
+            )
+        self.cycle_pool_size = pool_size
+        self.pool_x = ImagePool(pool_size, seed=seed, name="pool_x")
+        self.pool_y = ImagePool(pool_size, seed=None if seed is None else seed + 1, name="pool_y")
+        self.pool_x.build((None,) + x_shape)
+        self.pool_y.build((None,) + y_shape)
+
+    @property
+    def generator_g(self):
+        return self.generator
+
+    @property
+    def discriminator_y(self):
+        return self.discriminator
+
+    def auxiliary_loss_names(self):
+        return ("cycle_loss", "identity_loss")
+
+    def generator_networks(self):
+        return [self.generator, self.generator_f]
+
+    def discriminator_networks(self):
+        return [self.discriminator_x, self.discriminator]
+
+    def compile(self, d_optimizer=None, g_optimizer=None, loss="lsgan", **kwargs):
+        """As `GAN.compile`, with LSGAN as the default loss (the paper's)."""
+        super().compile(d_optimizer, g_optimizer, loss=loss, **kwargs)
+
+    # ------------------------------------------------------------------ #
+    # Batches.
+    # ------------------------------------------------------------------ #
+    def check_batch(self, data):
+        if not isinstance(data, (tuple, list)) or len(data) < 2:
+            raise ValueError(
+                "CycleGAN.fit takes (images_x, images_y) batches, e.g. "
+                "datasets.unpaired_dataset(images_x, images_y), or use train(x, y)"
+            )
+        self.check_images(data[0], "images_x", expected=self.generator.input_shape[1:])
+        self.check_images(data[1], "images_y")
+
+    def prepare_batch(self, data):
+        self.check_batch(data)
+        return {
+            "images": backend.guard(ops.cast(data[1], self.compute_dtype), "images_y"),
+            "images_x": backend.guard(ops.cast(data[0], self.compute_dtype), "images_x"),
+        }
+
+    def batch_checks(self, batch):
+        return {"images": batch["images"], "images_x": batch["images_x"]}
+
+    def generate_images(self, latents, batch, training=False):
+        return self.generator(batch["images_x"], training=training)
+
+    # ------------------------------------------------------------------ #
+    # Phase losses.
+    # ------------------------------------------------------------------ #
+    def discriminator_loss(self, batch):
+        real_x, real_y = batch["images_x"], batch["images"]
+        fake_y = ops.stop_gradient(self.generator(real_x, training=True))
+        fake_x = ops.stop_gradient(self.generator_f(real_y, training=True))
+        batch["fakes"] = fake_y
+        loss = self.adversarial_loss
+        # Halved, as in the paper: D learns slower than G.
+        d_y = 0.5 * loss.discriminator_loss(
+            self.discriminator(real_y, training=True),
+            self.discriminator(self.pool_y(fake_y, training=True), training=True),
+        )
+        d_x = 0.5 * loss.discriminator_loss(
+            self.discriminator_x(real_x, training=True),
+            self.discriminator_x(self.pool_x(fake_x, training=True), training=True),
+        )
+        return d_x + d_y, {"d_loss": d_x + d_y}
+
+    def generator_loss(self, batch):
+        real_x, real_y = batch["images_x"], batch["images"]
+        fake_y = self.generator(real_x, training=True)
+        fake_x = self.generator_f(real_y, training=True)
+        batch["fakes"] = fake_y
+        loss = self.adversarial_loss
+
+        def adversarial(discriminator, fake, real):
+            # D in inference mode: the generator phase must not move D.
+            real_output = discriminator(real, training=False) if loss.needs_real_output else None
+            return loss.generator_loss(discriminator(fake, training=False), real_output)
+
+        g_loss = adversarial(self.discriminator, fake_y, real_y) + adversarial(
+            self.discriminator_x, fake_x, real_x
+        )
+        cycle = _l1(self.generator_f(fake_y, training=True), real_x) + _l1(
+            self.generator(fake_x, training=True), real_y
+        )
+        logs = {"g_loss": g_loss, "cycle_loss": cycle}
+        total = g_loss + self.cycle_weight * cycle
+        if self.identity_weight:
+            identity = _l1(self.generator(real_y, training=True), real_y) + _l1(
+                self.generator_f(real_x, training=True), real_x
+            )
+            total = total + self.identity_weight * self.cycle_weight * identity
+        else:
+            identity = ops.zeros(())
+        logs["identity_loss"] = identity
+        return total, logs
+
+    # ------------------------------------------------------------------ #
+    # Training and inference.
+    # ------------------------------------------------------------------ #
+    def train(self, dataset_a, dataset_b, epochs=1, batch_size=1, **kwargs):
+        """Trains on two unpaired sets: `fit(unpaired_dataset(a, b), epochs)`.
+
+        The guide's `CycleGAN().train(data_loader_A, data_loader_B)`, as a thin
+        convenience over `fit`.
+
+        Args:
+            dataset_a: images of domain X (array or dataset of batches).
+            dataset_b: images of domain Y.
+            epochs: passes over the smaller set.
+            batch_size: images per side per batch (1 in the paper), for arrays.
+            **kwargs: passed to `fit` (callbacks, verbose, ...).
+
+        Returns:
+            The `History` of `fit`.
+        """
+        dataset = pipeline.unpaired_dataset(dataset_a, dataset_b, batch_size=batch_size)
+        return self.fit(dataset, epochs=epochs, **kwargs)
+
+    def translate(self, images, direction="x_to_y", batch_size=64):
+        """Translates images X -> Y (`generator_g`) or Y -> X (`generator_f`).
+
+        Args:
+            images: images of the source domain, `(N, H, W, C)` in [-1, 1].
+            direction: `"x_to_y"` or `"y_to_x"`.
+            batch_size: images per forward pass.
+
+        Returns:
+            A float32 NumPy array of translated images.
+        """
+        if direction == "x_to_y":
+            return self.generate(images=images, batch_size=batch_size)
+        if direction != "y_to_x":
+            raise ValueError(f"direction must be 'x_to_y' or 'y_to_x'; got {direction!r}")
+        images = np.asarray(images, dtype="float32")
+        self.check_images(images, "images")
+        return np.concatenate([
+            ops.convert_to_numpy(self.generator_f(images[i : i + batch_size], training=False))
+            for i in range(0, len(images), batch_size)
+        ]).astype("float32")
+
+    def call(self, inputs, training=False):
+        """Translates X images (or the X side of an `(images_x, images_y)` batch)."""
+        if isinstance(inputs, (tuple, list)):
+            inputs = inputs[0]
+        return self.generator(inputs, training=training)
+
+    def generation_inputs(self, num_samples=None, labels=None, captions=None, images=None):
+        for name, value in (("labels", labels), ("captions", captions)):
+            if value is not None:
+                raise ValueError(f"CycleGAN translates images: {name} must be None")
+        if images is None:
+            raise ValueError("images are required: X images to translate to Y")
+        images = np.asarray(images, dtype="float32")
+        self.check_images(images, "images", expected=self.generator.input_shape[1:])
+        if num_samples is not None and num_samples != len(images):
+            raise ValueError(f"num_samples={num_samples} differs from the {len(images)} images")
+        return len(images), {"images_x": images}
+
+    def serving_condition(self):
+        spec = ((None,) + tuple(self.generator.input_shape[1:]), "float32")
+        return spec, lambda images: {"images_x": images}
+
+    def extra_serving_endpoints(self):
+        spec = ((None,) + tuple(self.generator_f.input_shape[1:]), "float32")
+        return {"serve_y_to_x": (lambda images: self.generator_f(images, training=False), [spec])}
+
+    def get_config(self):
+        config = super().get_config()
+        for key in ("latent_dim", "pack", "pool_size", "generator", "discriminator"):
+            config.pop(key)
+        serialize = keras.saving.serialize_keras_object
+        config.update(
+            generator_g=serialize(self.generator),
+            generator_f=serialize(self.generator_f),
+            discriminator_x=serialize(self.discriminator_x),
+            discriminator_y=serialize(self.discriminator),
+            cycle_weight=self.cycle_weight,
+            identity_weight=self.identity_weight,
+            pool_size=self.cycle_pool_size,
+        )
+        return config
