@@ -49,8 +49,11 @@ class Pix2Pix(GAN):
     uses_latents = False
 
     def __init__(self, generator, discriminator, l1_weight=100.0, seed=None, **kwargs):
-        kwargs.pop("latent_dim", None)  # from get_config: always None here
-        super().__init__(generator, discriminator, None, seed=seed, **kwargs)
+        # Pix2Pix has no code (get_config writes latent_dim=None); a subclass
+        # with one (MultimodalPix2Pix) passes it on.
+        latent_dim = kwargs.pop("latent_dim", None) if self.uses_latents else None
+        kwargs.pop("latent_dim", None)
+        super().__init__(generator, discriminator, latent_dim, seed=seed, **kwargs)
         self.l1_weight = float(l1_weight)
         if self.l1_weight < 0:
             raise ValueError(f"l1_weight must be >= 0; got {l1_weight}")
@@ -83,9 +86,14 @@ class Pix2Pix(GAN):
                     f"and {data[1].shape[0]}"
                 )
 
+    @property
+    def source_shape(self):
+        """Shape of one source image."""
+        return tuple(self.generator.input_shape[1:])
+
     def check_source(self, source, name="source images"):
         """Checks that source images match the generator's input shape."""
-        self.check_images(source, name, expected=self.generator.input_shape[1:])
+        self.check_images(source, name, expected=self.source_shape)
 
     def prepare_batch(self, data):
         self.check_batch(data)
@@ -137,7 +145,7 @@ class Pix2Pix(GAN):
         return len(images), {"source": images}
 
     def serving_condition(self):
-        spec = ((None,) + tuple(self.generator.input_shape[1:]), "float32")
+        spec = ((None,) + self.source_shape, "float32")
         return spec, lambda images: {"source": images}
 
     def get_config(self):
