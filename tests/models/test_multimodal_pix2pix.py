@@ -27,22 +27,18 @@ def make_model(**kwargs):
 
 
 def test_step_phases_and_save(tmp_path):
+    model = make_model()
     loaded = run_gan_step_test(
-        make_model(), pairs(), tmp_path,
-        expected_logs=("d_loss", "g_loss", "l1_loss", "mode_seeking"),
+        model, pairs(), tmp_path, expected_logs=("d_loss", "g_loss", "l1_loss", "mode_seeking")
     )
     assert isinstance(loaded, models.MultimodalPix2Pix)
     assert (loaded.latent_dim, loaded.l1_weight, loaded.mode_seeking_weight) == (LATENT, 10.0, 1.0)
     source, _ = pairs(3)
     np.testing.assert_allclose(
         loaded.generate(images=source, num_samples=2, seed=4),
-        make_model_like(loaded).generate(images=source, num_samples=2, seed=4),
+        model.generate(images=source, num_samples=2, seed=4),
         rtol=1e-5,
     )
-
-
-def make_model_like(model):
-    return model  # the same weights: generate is a function of (images, seed)
 
 
 def test_k_outputs_per_input_follow_their_codes():
