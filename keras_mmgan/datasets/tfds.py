@@ -1,13 +1,20 @@
 """Real image data sets through TensorFlow Datasets, for users who are online.
 
 `load_tfds("mnist")`, `load_tfds("cifar10")`, `load_tfds("cycle_gan/horse2zebra", "trainA",
-image_size=128)`, ...: a batched, shuffled, prefetched `tf.data.Dataset` of images in [-1, 1],
-with int32 labels when supervised, that `model.fit` takes. `tensorflow-datasets` is an optional
-dependency (`pip install "keras-mmgan[tfds]"`), imported only when the function runs. The first
-call downloads and prepares the data set under `data_dir` (default `~/tensorflow_datasets`);
-tests run it offline on fake data with `tfds.testing.mock_data`.
+image_size=128)` (splits `trainA`, `trainB`, `testA`, `testB`), ...: a batched, shuffled,
+prefetched `tf.data.Dataset` of images in [-1, 1], with int32 labels when supervised, that
+`model.fit` takes. `tensorflow-datasets` is an optional dependency (`pip install
+"keras-mmgan[tfds]"`), imported only when the function runs. The first call downloads and
+prepares the data set under `data_dir` (default `~/tensorflow_datasets`); tests run it offline
+on fake data with `tfds.testing.mock_data`.
+
+`load_cycle_gan("horse2zebra")` builds the unpaired CycleGAN training set and the two test sets
+with the paper's augmentation (`cycle_gan_preprocessing`: resize to 286, random 256 crop,
+random horizontal flip; Zhu et al. 2017, "Unpaired Image-to-Image Translation using
+Cycle-Consistent Adversarial Networks", section 7.1).
 """
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -42,7 +49,8 @@ def load_tfds(
             or a `tfds.core.ReadInstruction`.
         batch_size: number of samples per batch, a positive int.
         image_size: `None` to keep the stored size, an int for square images, or a tuple
-            `(height, width)`. Data sets whose images vary in size (e.g. `cycle_gan`) need it.
+            `(height, width)`. Data sets whose images vary in size (e.g. `cycle_gan`) need it,
+            unless `batch_size=1` (each batch then holds one image of its own size).
         shuffle: whether to shuffle (files and examples).
         seed: seed of the file order and of the shuffle buffer.
         as_supervised: `True` for `(images, labels)` batches, using the data set's supervised
@@ -64,7 +72,7 @@ def load_tfds(
             `data_dir`.
         ValueError: for a split that the data set does not have (with the ones it has), for a
             data set without images or without supervised keys, for varying image sizes without
-            `image_size`, or for invalid arguments.
+            `image_size` and with `batch_size > 1`, or for invalid arguments.
 
     Example:
         >>> import tensorflow_datasets as tfds
@@ -75,6 +83,198 @@ def load_tfds(
         ((16, 32, 32, 1), 'float32', 'int32')
     """
     check_positive_int("batch_size", batch_size)
+    dataset = _load_examples(
+        name,
+        split,
+        image_size=image_size,
+        shuffle=shuffle,
+        seed=seed,
+        as_supervised=as_supervised,
+        data_dir=data_dir,
+        download=download,
+        shuffle_buffer=shuffle_buffer,
+        one_size=batch_size > 1,
+    )
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def cycle_gan_preprocessing(load_size=286, crop_size=256, training=True, seed=None):
+    """Builds the CycleGAN paper's image augmentation as Keras preprocessing layers.
+
+    In training, images are resized to `load_size` x `load_size`, a random `crop_size` x
+    `crop_size` window is cut out, and the window is flipped left-right with probability 1/2
+    (jitter and mirroring, the pix2pix/CycleGAN recipe). For testing (`training=False`) the model
+    only resizes to `crop_size` x `crop_size`. The layers work on float images in [-1, 1] of any
+    size, batched `(batch, H, W, C)` or single `(H, W, C)`, and inside a `tf.data` `map`.
+    Preprocessing layers only augment in training mode: call the training model with
+    `training=True` (as `load_cycle_gan` does); called without it, `RandomCrop` resizes the
+    largest centred window of the crop's aspect ratio to `crop_size` and `RandomFlip` does
+    nothing.
+
+    Args:
+        load_size: side the images are resized to before cropping, a positive int
+            >= `crop_size`.
+        crop_size: side of the square output images, a positive int.
+        training: `True` for the augmentation (resize, random crop, random flip); `False` for
+            the test-time model (resize to `crop_size`).
+        seed: optional int seed of the random crop and flip, for a reproducible sequence of
+            augmentations; each call draws new ones.
+
+    Returns:
+        A `keras.Sequential` of `Resizing`, `RandomCrop` and `RandomFlip` layers
+        (`training=True`) or of one `Resizing` layer (`training=False`).
+
+    Example:
+        >>> import numpy as np
+        >>> import tensorflow as tf
+        >>> augment = cycle_gan_preprocessing(load_size=40, crop_size=32, seed=0)
+        >>> images = tf.data.Dataset.from_tensor_slices(np.zeros((4, 50, 60, 3), "float32"))
+        >>> images = images.map(lambda image: augment(image, training=True))
+        >>> images.element_spec.shape
+        TensorShape([32, 32, 3])
+
+    Reference:
+        Zhu et al. 2017, "Unpaired Image-to-Image Translation using Cycle-Consistent
+        Adversarial Networks", section 7.1 (https://arxiv.org/abs/1703.10593).
+    """
+    check_positive_int("load_size", load_size)
+    check_positive_int("crop_size", crop_size)
+    if load_size < crop_size:
+        raise ValueError(
+            f"load_size must be >= crop_size (the crop is cut from the resized image); got "
+            f"load_size={load_size} and crop_size={crop_size}"
+        )
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise TypeError(f"seed must be None or an int; got {seed!r}")
+    if not training:
+        return keras.Sequential(
+            [keras.layers.Resizing(crop_size, crop_size)], name="cycle_gan_test_preprocessing"
+        )
+    return keras.Sequential(
+        [
+            keras.layers.Resizing(load_size, load_size),
+            keras.layers.RandomCrop(crop_size, crop_size, seed=seed),
+            keras.layers.RandomFlip("horizontal", seed=seed),
+        ],
+        name="cycle_gan_preprocessing",
+    )
+
+
+def load_cycle_gan(
+    name="horse2zebra",
+    batch_size=1,
+    load_size=286,
+    crop_size=256,
+    data_dir=None,
+    shuffle_buffer=1000,
+    seed=0,
+):
+    """Loads a CycleGAN data set of TFDS, augmented as in the paper, ready for `CycleGAN.fit`.
+
+    Reads the `trainA`, `trainB`, `testA` and `testB` splits of `cycle_gan/{name}` (images in
+    [-1, 1]). Each training side is shuffled on its own (seed `seed` for A, `seed + 1` for B,
+    a new order every epoch), augmented with `cycle_gan_preprocessing(training=True)` (resize to
+    `load_size`, random `crop_size` crop, random horizontal flip; new draws every epoch) and
+    batched; `pipeline.unpaired_dataset` zips the two sides, so an epoch lasts as long as the
+    smaller side (e.g. 1,067 horses against 1,334 zebras) and a pair is never a fixed
+    correspondence. The test sets are resized to `crop_size`, unshuffled, with every image. The
+    augmentation runs one image at a time, in order, so that it is reproducible for a `seed`.
+
+    Args:
+        name: a config of TFDS's `cycle_gan`, e.g. `"horse2zebra"`, `"apple2orange"`,
+            `"summer2winter_yosemite"`, `"monet2photo"` (`"cycle_gan/horse2zebra"` works too).
+        batch_size: images per side per batch; the paper uses 1.
+        load_size: side of the resized images before the random crop (286 in the paper).
+        crop_size: side of the output images (256 in the paper).
+        data_dir: where TFDS keeps the data (default `~/tensorflow_datasets`); the first call
+            downloads and prepares it.
+        shuffle_buffer: size of each training side's example shuffle buffer.
+        seed: seed of the file order, the shuffles and the augmentation.
+
+    Returns:
+        A tuple `(train_dataset, test_a, test_b)`: `train_dataset` yields `(images_x, images_y)`
+        batches, each float32 `(batch_size, crop_size, crop_size, 3)` in [-1, 1] (X = domain A,
+        Y = domain B; the last, smaller batch is dropped); `test_a` and `test_b` yield image
+        batches of the same size (the last one may be smaller).
+
+    Example:
+        >>> import tensorflow_datasets as tfds
+        >>> with tfds.testing.mock_data(num_examples=4):  # fake data, no download
+        ...     train, test_a, test_b = load_cycle_gan(load_size=40, crop_size=32)
+        ...     images_x, images_y = next(iter(train))
+        >>> tuple(images_x.shape), tuple(images_y.shape)
+        ((1, 32, 32, 3), (1, 32, 32, 3))
+
+        Then `cycle_gan.fit(train, epochs=200)` trains on it (the paper: 100 epochs at the
+        initial learning rate, 100 decaying it to zero).
+
+    Reference:
+        Zhu et al. 2017, "Unpaired Image-to-Image Translation using Cycle-Consistent
+        Adversarial Networks", section 7.1 (https://arxiv.org/abs/1703.10593).
+    """
+    from keras_mmgan.datasets.pipeline import unpaired_dataset
+
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a cycle_gan config name, e.g. 'horse2zebra'; got {name!r}")
+    check_positive_int("batch_size", batch_size)
+    check_positive_int("shuffle_buffer", shuffle_buffer)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int; got {seed!r}")
+    augment = [
+        cycle_gan_preprocessing(load_size, crop_size, training=True, seed=int(seed) + side)
+        for side in range(2)
+    ]
+    resize = cycle_gan_preprocessing(load_size, crop_size, training=False)
+    full_name = name if name.startswith("cycle_gan/") else f"cycle_gan/{name}"
+
+    def examples(split, shuffle, side=0):
+        return _load_examples(
+            full_name,
+            split,
+            shuffle=shuffle,
+            seed=int(seed) + side,
+            as_supervised=False,
+            data_dir=data_dir,
+            shuffle_buffer=shuffle_buffer,
+            one_size=False,
+        )
+
+    train_sides = []
+    for side, domain in enumerate("AB"):
+        dataset = examples(f"train{domain}", shuffle=True, side=side)
+        # Sequential map: the layers' random state advances in a fixed order, so a seed
+        # reproduces the crops and flips.
+        dataset = dataset.map(lambda image, model=augment[side]: model(image, training=True))
+        dataset = dataset.batch(batch_size, drop_remainder=True)
+        train_sides.append(dataset.prefetch(tf.data.AUTOTUNE))
+    tests = []
+    for domain in "AB":
+        dataset = examples(f"test{domain}", shuffle=False)
+        dataset = dataset.map(
+            lambda image: resize(image, training=False), num_parallel_calls=tf.data.AUTOTUNE
+        )
+        tests.append(dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE))
+    return unpaired_dataset(*train_sides), tests[0], tests[1]
+
+
+def _load_examples(
+    name,
+    split,
+    image_size=None,
+    shuffle=True,
+    seed=0,
+    as_supervised=True,
+    data_dir=None,
+    download=True,
+    shuffle_buffer=10_000,
+    one_size=True,
+):
+    """The unbatched examples of a TFDS data set: images in [-1, 1] (and int32 labels).
+
+    With `one_size`, data sets whose stored images vary in size need `image_size` (they could
+    not be batched); without it, each image keeps its own size.
+    """
     check_positive_int("shuffle_buffer", shuffle_buffer)
     target_size = _as_image_size(image_size)
     if isinstance(split, (list, tuple)):
@@ -95,10 +295,11 @@ def load_tfds(
     _check_split(name, split, info)
     image_key, label_key = _feature_keys(tfds, name, info, as_supervised)
     stored_shape = tuple(info.features[image_key].shape)
-    if target_size is None and None in stored_shape[:2]:
+    if one_size and target_size is None and None in stored_shape[:2]:
         raise ValueError(
             f"the images of {name!r} vary in size (stored shape {stored_shape}), so they cannot "
-            "be batched as they are; pass image_size=(height, width) or an int"
+            "be batched as they are; pass image_size=(height, width) or an int, or "
+            "batch_size=1"
         )
     image_feature = info.features[image_key]
     pixel_dtype = tf.as_dtype(getattr(image_feature, "tf_dtype", None) or image_feature.dtype)
@@ -127,9 +328,7 @@ def load_tfds(
             return images
         return images, tf.cast(example[label_key], tf.int32)
 
-    dataset = dataset.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
-    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return dataset.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def _scale(image, pixel_dtype, target_size):
