@@ -163,6 +163,53 @@ def mm_metrics():
     return metrics
 
 
+def vector_gan():
+    generator = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4)])
+    discriminator = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    gan = models.GAN(generator, discriminator, latent_dim=2, seed=0)
+    gan.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3))
+    return gan
+
+
+@pytest.mark.parametrize("activation", [None, "softmax"])  # logits, then probabilities
+def test_gan_evaluator_writes_density_coverage_and_inception_score(activation):
+    from keras_mmgan.callbacks import GANEvaluator
+
+    keras.utils.set_random_seed(0)
+    real = np.random.default_rng(0).normal(size=(128, 4)).astype("float32")
+    gan = vector_gan()
+    extractor = keras.Sequential([keras.Input((4,)), keras.layers.Identity()], name="identity")
+    classifier = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(3, activation=activation)], name="tiny_classifier"
+    )
+    evaluator = GANEvaluator(real, extractor, num_samples=64, classifier=classifier,
+                             metrics=("fid", "density", "coverage", "inception_score"))
+    history = gan.fit(real, batch_size=64, epochs=2, verbose=0, callbacks=[evaluator])
+    assert set(history.history) >= {"fid", "density", "coverage", "inception_score"}
+    assert not {"kid", "precision", "recall"} & set(history.history)
+    metrics = mm_metrics()
+    fake = gan.generate(64, seed=0)
+    expected = metrics.density_coverage(real, fake)
+    assert history.history["density"][-1] == pytest.approx(expected["density"], rel=1e-6)
+    assert history.history["coverage"][-1] == pytest.approx(expected["coverage"], rel=1e-6)
+    outputs = classifier.predict(fake, verbose=0)
+    expected_is = metrics.inception_score(outputs, num_splits=10, from_logits=activation is None)
+    assert history.history["inception_score"][-1] == pytest.approx(expected_is[0], rel=1e-5)
+    assert 1.0 <= history.history["inception_score"][-1] <= 3.0
+    assert evaluator.protocol["classifier"] == "tiny_classifier"
+    assert evaluator.protocol["extractor"] == "identity"
+
+
+def test_gan_evaluator_refuses_inception_score_without_classifier():
+    from keras_mmgan.callbacks import GANEvaluator
+
+    extractor = keras.Sequential([keras.Input((4,)), keras.layers.Identity()])
+    real = np.zeros((16, 4), "float32")
+    with pytest.raises(ValueError, match="'inception_score', which needs classifier"):
+        GANEvaluator(real, extractor, metrics=("fid", "inception_score"))
+    GANEvaluator(real, extractor, metrics=("density", "coverage"))  # no classifier needed
+
+
 def test_plot_losses_draws_one_line_per_log():
     from keras_mmgan.callbacks import plot_losses
 

@@ -6,6 +6,7 @@ Condition-following: `caption_accuracy` (shapes), `classifier_accuracy` with the
 Distribution distances on features (`extract_features` with `inception_extractor()` online or
 `digit_extractor()` offline): `frechet_distance` (FID), `kernel_distance` (KID),
 `inception_score`, `precision_recall`, `density_coverage`.
+Streaming FID as a `keras.metrics.Metric`, for `evaluate` and custom loops: `FrechetDistance`.
 """
 
 from keras_mmgan.metrics.caption_accuracy import caption_accuracy
@@ -27,6 +28,7 @@ from keras_mmgan.metrics.fid import FeatureStatistics
 from keras_mmgan.metrics.fid import frechet_distance
 from keras_mmgan.metrics.fid import frechet_distance_from_statistics
 from keras_mmgan.metrics.inception_score import inception_score
+from keras_mmgan.metrics.keras_metrics import FrechetDistance
 from keras_mmgan.metrics.kid import kernel_distance
 from keras_mmgan.metrics.mode_coverage import mode_coverage
 from keras_mmgan.metrics.precision_recall import density_coverage
