@@ -208,7 +208,24 @@ class GAN(SavesSeedState, keras.Model):
         return self.generator(latents, training=training)
 
     def discriminator_inputs(self, images, batch):
-        """What the discriminator network takes for images (and the batch's conditions)."""
+        """What the discriminator network takes for images (and the batch's conditions).
+
+        Families override it (`[images, labels]`, `[source, images]`, ...);
+        the base packs `pack` samples along the last axis.
+
+        Args:
+            images: images `(N, ...)` to judge.
+            batch: the batch dict (its conditions).
+
+        Returns:
+            The discriminator's input: a tensor or a list of tensors.
+
+        Example:
+
+        ```python
+        logits = gan.discriminator(gan.discriminator_inputs(images, batch))
+        ```
+        """
         if self.pack == 1:
             return images
         # (N, ..., C) -> (N / pack, ..., pack * C): `pack` consecutive samples.
@@ -248,6 +265,19 @@ class GAN(SavesSeedState, keras.Model):
 
         Records them as `batch["latents"]` and `batch["fakes"]` (the phase's
         own copy of the batch) for the phase's regularizers.
+
+        Args:
+            batch: the phase's batch dict (written to).
+            training: the generator's mode.
+
+        Returns:
+            The fakes.
+
+        Example:
+
+        ```python
+        fakes = self.generate_fakes(batch)   # inside a phase loss
+        ```
         """
         latents = self.sample_latents(ops.shape(batch["images"])[0], batch)
         fakes = self.generate_images(latents, batch, training=training)
@@ -269,6 +299,19 @@ class GAN(SavesSeedState, keras.Model):
         """The adversarial loss of G on D's outputs for fakes.
 
         Relativistic losses also read D's outputs on the real images.
+
+        Args:
+            fake_output: D's outputs on the phase's fakes.
+            batch: the batch dict (its real images).
+
+        Returns:
+            The scalar loss.
+
+        Example:
+
+        ```python
+        loss = self.adversarial_generator_loss(self.discriminate(fakes, batch, False), batch)
+        ```
         """
         real_output = None
         if self.adversarial_loss.needs_real_output:
@@ -640,7 +683,17 @@ class GAN(SavesSeedState, keras.Model):
         return None
 
     def extra_serving_endpoints(self):
-        """Endpoints a family exports besides `serve`: `{name: (fn, [(shape, dtype)])}`."""
+        """Endpoints a family exports besides `serve`.
+
+        Returns:
+            A dict `{name: (fn, [(shape, dtype), ...])}`; empty by default.
+
+        Example:
+
+        ```python
+        return {"serve_y_to_x": (lambda x: self.generator_f(x), [((None, 64, 64, 3), "float32")])}
+        ```
+        """
         return {}
 
     def export(self, filepath, format="tf_saved_model", verbose=None, **kwargs):
