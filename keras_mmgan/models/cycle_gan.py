@@ -167,14 +167,15 @@ class CycleGAN(GAN):
         fake_x = ops.stop_gradient(self.generator_f(real_y, training=True))
         batch["fakes"] = fake_y
         loss = self.adversarial_loss
+        pooling = batch.get("training", True)  # evaluate leaves the pools alone
         # Halved, as in the paper: D learns slower than G.
         d_y = 0.5 * loss.discriminator_loss(
             self.discriminator(real_y, training=True),
-            self.discriminator(self.pool_y(fake_y, training=True), training=True),
+            self.discriminator(self.pool_y(fake_y, training=pooling), training=True),
         )
         d_x = 0.5 * loss.discriminator_loss(
             self.discriminator_x(real_x, training=True),
-            self.discriminator_x(self.pool_x(fake_x, training=True), training=True),
+            self.discriminator_x(self.pool_x(fake_x, training=pooling), training=True),
         )
         return d_x + d_y, {"d_loss": d_x + d_y}
 

@@ -289,7 +289,7 @@ class GAN(SavesSeedState, keras.Model):
         fake = ops.stop_gradient(self.generate_fakes(batch))
         batch["fakes"] = fake
         if self.image_pool is not None:
-            fake = self.image_pool(fake, training=True)
+            fake = self.image_pool(fake, training=batch.get("training", True))
         loss = self.adversarial_loss.discriminator_loss(
             self.discriminate(batch["images"], batch), self.discriminate(fake, batch)
         )
@@ -471,7 +471,8 @@ class GAN(SavesSeedState, keras.Model):
         return self._tracker_results()
 
     def test_step(self, data):
-        batch = self.prepare_batch(data)
+        # "training": False tells stateful parts (history pools) to stay put.
+        batch = dict(self.prepare_batch(data), training=False)
         for phase in self.phases():
             _, logs = self._phase_loss(phase, batch)
             self._update_trackers(logs)

@@ -155,3 +155,12 @@ def test_constant_then_linear_decay_schedule():
     assert float(optimizer.learning_rate) == pytest.approx(2e-4)
     with pytest.raises(ValueError, match="decay_steps"):
         schedules.ConstantThenLinearDecay(1e-3, 10, -1)
+
+
+def test_evaluate_leaves_the_pools_alone():
+    model = make_model()
+    x, y = domains(4)
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+    counts = int(model.pool_x.count), int(model.pool_y.count)
+    model.evaluate(x, y, batch_size=4, verbose=0)
+    assert (int(model.pool_x.count), int(model.pool_y.count)) == counts == (4, 4)

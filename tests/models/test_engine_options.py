@@ -128,3 +128,14 @@ def test_without_ema_or_before_training_generate_uses_the_weights():
     with gan.ema_weights() as active:
         assert not active  # no step yet: the average is not meaningful
     np.testing.assert_array_equal(gan.generate(4, seed=0), gan.generate(4, seed=0, use_ema=False))
+
+
+def test_evaluate_leaves_the_pool_alone():
+    gan = compile_gan(
+        models.GAN(mlp_generator(), mlp_discriminator(), LATENT_DIM, seed=1, pool_size=6)
+    )
+    gan.fit(data(n=4), batch_size=4, epochs=1, verbose=0)
+    count, buffer = int(gan.image_pool.count), np.array(gan.image_pool.buffer)
+    gan.evaluate(data(n=8), batch_size=4, verbose=0)
+    assert int(gan.image_pool.count) == count == 4
+    np.testing.assert_array_equal(np.array(gan.image_pool.buffer), buffer)
