@@ -75,6 +75,7 @@ def test_generator_loss_terms():
     )
 
 
+@pytest.mark.slow
 def test_learns_a_cycle_consistent_translation():
     keras.utils.set_random_seed(0)
     model = make_model()

@@ -58,6 +58,7 @@ def test_k_outputs_per_input_follow_their_codes():
         model.generate(images=source, num_samples=2, latents=np.zeros((5, LATENT)))
 
 
+@pytest.mark.slow
 def test_mode_seeking_makes_outputs_depend_on_the_code():
     """With L1 alone the outputs converge to one per input; mode seeking keeps them apart."""
 

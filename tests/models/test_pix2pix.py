@@ -59,6 +59,7 @@ def test_generator_loss_adds_weighted_l1():
     )
 
 
+@pytest.mark.slow
 def test_learns_the_mapping():
     keras.utils.set_random_seed(0)
     model = make_model()
