@@ -260,15 +260,8 @@ class CycleGAN(GAN):
         return self.generator(inputs, training=training)
 
     def generation_inputs(self, num_samples=None, labels=None, captions=None, images=None):
-        for name, value in (("labels", labels), ("captions", captions)):
-            if value is not None:
-                raise ValueError(f"CycleGAN translates images: {name} must be None")
-        if images is None:
-            raise ValueError("images are required: X images to translate to Y")
-        images = np.asarray(images, dtype="float32")
-        self.check_images(images, "images", expected=self.generator.input_shape[1:])
-        if num_samples is not None and num_samples != len(images):
-            raise ValueError(f"num_samples={num_samples} differs from the {len(images)} images")
+        expected = self.generator.input_shape[1:]
+        images = self.source_images(images, expected, num_samples, labels, captions)
         return len(images), {"images_x": images}
 
     def serving_condition(self):

@@ -249,6 +249,36 @@ class GAN(SavesSeedState, keras.Model):
             raise ValueError("num_samples is required for an unconditional GAN")
         return check_positive_int("num_samples", num_samples), {}
 
+    def source_images(self, images, expected, num_samples=None, labels=None, captions=None):
+        """Checks `generate`'s arguments for a translation model; returns its source images.
+
+        Args:
+            images: the source images, required.
+            expected: the shape of one source image.
+            num_samples: `None`, or the number of images.
+            labels: must be `None`.
+            captions: must be `None`.
+
+        Returns:
+            The images as a float32 NumPy array.
+
+        Example:
+
+        ```python
+        source = self.source_images(images, self.source_shape, num_samples, labels, captions)
+        ```
+        """
+        for name, value in (("labels", labels), ("captions", captions)):
+            if value is not None:
+                raise ValueError(f"{type(self).__name__} translates images: {name} must be None")
+        if images is None:
+            raise ValueError("images are required: the source images to translate")
+        images = np.asarray(images, dtype="float32")
+        self.check_images(images, "images", expected=expected)
+        if num_samples is not None and num_samples != len(images):
+            raise ValueError(f"num_samples={num_samples} differs from the {len(images)} images")
+        return images
+
     def sample_latents(self, num_samples, batch=None, seed=None):
         """Draws latents `(num_samples, latent_dim)` ~ N(0, I); `None` without latents."""
         if self.latent_dim is None:

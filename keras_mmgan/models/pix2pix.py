@@ -1,7 +1,6 @@
 """Pix2Pix: paired image-to-image translation (Isola et al. 2017)."""
 
 import keras
-import numpy as np
 from keras import ops
 
 from keras_mmgan import backend
@@ -131,17 +130,7 @@ class Pix2Pix(GAN):
         return self.generator(inputs, training=training)
 
     def generation_inputs(self, num_samples=None, labels=None, captions=None, images=None):
-        for name, value in (("labels", labels), ("captions", captions)):
-            if value is not None:
-                raise ValueError(f"Pix2Pix translates images: {name} must be None")
-        if images is None:
-            raise ValueError("images are required: the source images to translate")
-        images = np.asarray(images, dtype="float32")
-        self.check_source(images, name="images")
-        if num_samples is not None and num_samples != len(images):
-            raise ValueError(
-                f"num_samples={num_samples} differs from the {len(images)} source images"
-            )
+        images = self.source_images(images, self.source_shape, num_samples, labels, captions)
         return len(images), {"source": images}
 
     def serving_condition(self):
