@@ -1,5 +1,6 @@
 """Callbacks and plotting helpers to watch a GAN train."""
 
+import json
 import os
 
 import keras
@@ -394,3 +395,83 @@ class GANEvaluator(keras.callbacks.Callback):
             self.scores = self.evaluate()
         if logs is not None:
             logs.update(self.scores)
+
+
+class BackupAndRestore(keras.callbacks.BackupAndRestore):
+    """`keras.callbacks.BackupAndRestore` that also resumes in the middle of an epoch.
+
+    Keras's callback restores the weights and the epoch, then replays the
+    interrupted epoch from its first batch. This one also records how many
+    batches of that epoch were trained and, on restore, passes over them
+    (reading them from the data without a training step), so an interrupted
+    and resumed run trains on the same batches, with the same weights, as an
+    uninterrupted one. Everything a GAN carries is in the backup: both
+    optimizers (with their moving averages), the noise streams and the
+    history pools.
+
+    The run is exactly the same when the data yields the same batches in
+    each epoch (no shuffling, or a shuffle with a fixed order per epoch). The
+    logs of the resumed epoch average only its resumed part.
+
+    Args:
+        backup_dir: directory of the backup (deleted when training ends,
+            unless `delete_checkpoint=False`).
+        save_freq: `"epoch"`, or save every `save_freq` batches.
+        double_checkpoint: also keep the previous backup.
+        delete_checkpoint: delete the backup when training ends.
+
+    Example:
+
+    ```python
+    backup = mm.callbacks.BackupAndRestore("backup", save_freq=50)
+    gan.fit(dataset, epochs=20, callbacks=[backup])   # interrupted? run the same line again
+    ```
+    """
+
+    _KEY = "keras_mmgan_batches_in_epoch"
+
+    def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False,
+                 delete_checkpoint=True):
+        super().__init__(backup_dir, save_freq, double_checkpoint, delete_checkpoint)
+        self._batches_in_epoch = 0
+        self._to_skip = 0
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self._batches_in_epoch = self._to_skip = 0
+        if os.path.exists(self._training_metadata_path):
+            with open(self._training_metadata_path) as f:
+                self._to_skip = int(json.load(f).get(self._KEY, 0))
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self._to_skip > 0:
+            self._skip_batches()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._batches_in_epoch = batch + 1
+        super().on_train_batch_end(batch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._batches_in_epoch = 0
+        super().on_epoch_end(epoch, logs)
+
+    def _save_model(self):
+        super()._save_model()
+        with open(self._training_metadata_path) as f:
+            metadata = json.load(f)
+        metadata[self._KEY] = self._batches_in_epoch
+        with open(self._training_metadata_path, "w") as f:
+            json.dump(metadata, f)
+
+    def _skip_batches(self):
+        """Makes the next call of the train function read its batches and not train."""
+        model, train_function = self.model, self.model.train_function
+
+        def skip(iterator):
+            for _ in range(min(model.steps_per_execution, self._to_skip)):
+                next(iterator)
+                self._to_skip -= 1
+            model.train_function = train_function
+            return model.get_metrics_result()
+
+        model.train_function = skip

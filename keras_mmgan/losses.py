@@ -21,13 +21,14 @@ _EPSILON = 1e-7
 
 
 def _to_logits(output, from_logits):
+    # Losses are taken in float32, also under a mixed-precision policy.
     output = ops.convert_to_tensor(output)
     if from_logits:
-        return output
+        return _as_float(output)
     logits = getattr(output, "_keras_logits", None)
     if logits is not None:
-        return logits
-    p = ops.clip(output, _EPSILON, 1.0 - _EPSILON)
+        return _as_float(logits)
+    p = ops.clip(_as_float(output), _EPSILON, 1.0 - _EPSILON)
     return ops.log(p) - ops.log1p(-p)
 
 

@@ -56,14 +56,17 @@ def _squared_gradient_norms(model, images, batch):
     def logits(x):
         return model.adversarial_loss.logits(model.discriminate(x, batch))
 
-    gradients = backend.input_gradients(logits, images)
+    gradients = ops.cast(backend.input_gradients(logits, images), "float32")
     return ops.sum(ops.reshape(ops.square(gradients), (ops.shape(images)[0], -1)), axis=1)
 
 
 def _per_sample(model, shape_like, minval=0.0, maxval=1.0):
     """One uniform draw per sample, broadcastable against `shape_like`."""
-    shape = (ops.shape(shape_like)[0],) + (1,) * (len(shape_like.shape) - 1)
-    return keras.random.uniform(shape, minval, maxval, seed=model.seed_generator)
+    ones = (1,) * (len(shape_like.shape) - 1)
+    return backend.replica_share(
+        lambda n: keras.random.uniform((n,) + ones, minval, maxval, seed=model.seed_generator),
+        ops.shape(shape_like)[0],
+    )
 
 
 def _one_centred_penalty(model, images, batch, target):
@@ -146,7 +149,10 @@ class DRAGAN(Regularizer):
 
     def __call__(self, model, batch):
         real = batch["images"]
-        noise = keras.random.uniform(ops.shape(real), seed=model.seed_generator)
+        noise = backend.replica_share(
+            lambda n: keras.random.uniform((n,) + tuple(real.shape[1:]), seed=model.seed_generator),
+            ops.shape(real)[0],
+        )
         perturbed = real + self.scale * ops.std(real) * ops.cast(noise, real.dtype)
         alpha = ops.cast(_per_sample(model, real), real.dtype)
         return _one_centred_penalty(model, real + alpha * (perturbed - real), batch, 1.0)

@@ -31,7 +31,8 @@ def apply_phase(loss_fn, variables, optimizer, checks=None):
     """
     with tf.GradientTape() as tape:
         loss, logs = loss_fn()
-        scaled = optimizer.scale_loss(loss)
+        # Replicas' gradients are summed: each replica's mean counts 1/n.
+        scaled = optimizer.scale_loss(loss / _num_replicas())
     gradients = tape.gradient(scaled, variables)
     # Data first: NaN data also makes the loss NaN, and data is the cause.
     asserts = [_assert_valid(x, name) for name, x in (checks or {}).items()]
@@ -55,6 +56,34 @@ def apply_phase(loss_fn, variables, optimizer, checks=None):
     with tf.control_dependencies(asserts):
         optimizer.apply_gradients(zip(gradients, variables))
     return logs
+
+
+def _num_replicas():
+    context = tf.distribute.get_replica_context()
+    return 1 if context is None else context.num_replicas_in_sync
+
+
+def replica_share(draw, num_samples):
+    """This replica's share of per-sample random values drawn for the global batch.
+
+    Under a distribution strategy every replica draws for the whole global
+    batch (the replicas' seed states are equal) and keeps its own slice, so
+    replicas get distinct values and training matches one device on the same
+    global batch.
+
+    Args:
+        draw: callable mapping a number of samples `n` to a tensor `(n, ...)`.
+        num_samples: this replica's batch size.
+
+    Returns:
+        A tensor `(num_samples, ...)`.
+    """
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return draw(num_samples)
+    values = draw(num_samples * context.num_replicas_in_sync)
+    start = context.replica_id_in_sync_group * num_samples
+    return values[start : start + num_samples]
 
 
 def _assert_valid(x, name):

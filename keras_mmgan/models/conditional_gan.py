@@ -225,7 +225,9 @@ class ConditionalGAN(GAN):
 
     def _class_loss(self, labels, class_logits):
         return ops.mean(
-            ops.sparse_categorical_crossentropy(labels, class_logits, from_logits=True)
+            ops.sparse_categorical_crossentropy(
+                labels, ops.cast(class_logits, "float32"), from_logits=True
+            )
         )
 
     # ------------------------------------------------------------------ #

@@ -50,6 +50,11 @@ def _unique_variables(networks):
     return variables
 
 
+def _count(variable):
+    """An int variable's value (also a replicated one, which `int()` refuses)."""
+    return int(ops.convert_to_numpy(variable))
+
+
 def _get_optimizer(name, optimizer):
     if optimizer is None:
         raise ValueError(
@@ -65,6 +70,50 @@ def _get_optimizer(name, optimizer):
         )
     return optimizer
 
+
+
+class PhaseOptimizers:
+    """A GAN's `model.optimizer`: its phases' optimizers, as Keras callbacks expect.
+
+    Keras callbacks act on each optimizer listed in `optimizer.optimizers`
+    (the protocol of `keras.optimizers.MultiOptimizer`): `LearningRateScheduler`
+    calls its schedule with each optimizer's own rate, so a D/G learning-rate
+    ratio (TTUR) is kept; `ReduceLROnPlateau` scales each; `TensorBoard` logs
+    each. The optimizers themselves are saved as the model's `d_optimizer`
+    and `g_optimizer`.
+
+    Args:
+        d_optimizer: the discriminator phase's optimizer.
+        g_optimizer: the generator phase's optimizer.
+
+    Example:
+
+    ```python
+    halve = keras.callbacks.LearningRateScheduler(lambda epoch, lr: lr / 2 if epoch else lr)
+    gan.fit(images, epochs=3, callbacks=[halve])   # both optimizers' rates halve
+    [float(o.learning_rate) for o in gan.optimizer.optimizers]
+    ```
+    """
+
+    built = True
+
+    def __init__(self, d_optimizer, g_optimizer):
+        self.optimizers = [d_optimizer, g_optimizer]
+
+    @property
+    def iterations(self):
+        """Training steps: the generator phase steps once per batch."""
+        return self.optimizers[-1].iterations
+
+    @property
+    def variables(self):
+        return [v for optimizer in self.optimizers for v in optimizer.variables]
+
+    def build(self, variables):
+        """Nothing to build: `GAN.compile` builds each optimizer on its phase's variables."""
+
+    def __repr__(self):
+        return f"PhaseOptimizers({', '.join(o.name for o in self.optimizers)})"
 
 
 @keras.saving.register_keras_serializable(package="keras_mmgan")
@@ -283,8 +332,11 @@ class GAN(SavesSeedState, keras.Model):
         """Draws latents `(num_samples, latent_dim)` ~ N(0, I); `None` without latents."""
         if self.latent_dim is None:
             return None
-        return keras.random.normal(
-            (num_samples, self.latent_dim), seed=seed or self.seed_generator
+        return backend.replica_share(
+            lambda n: keras.random.normal(
+                (n, self.latent_dim), seed=seed or self.seed_generator
+            ),
+            num_samples,
         )
 
     # ------------------------------------------------------------------ #
@@ -418,7 +470,15 @@ class GAN(SavesSeedState, keras.Model):
             steps_per_execution=steps_per_execution,
             run_eagerly=run_eagerly,
         )
+        if self.dtype_policy.name == "mixed_float16":
+            # float16 gradients underflow without loss scaling (as Keras's compile does).
+            d_optimizer, g_optimizer = (
+                o if isinstance(o, keras.optimizers.LossScaleOptimizer)
+                else keras.optimizers.LossScaleOptimizer(o, name=f"{o.name}_loss_scale")
+                for o in (d_optimizer, g_optimizer)
+            )
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+        self.optimizer = PhaseOptimizers(d_optimizer, g_optimizer)
         self.adversarial_loss = adversarial_loss
         self.regularizers = regularizers
         for name in names:
@@ -542,7 +602,7 @@ class GAN(SavesSeedState, keras.Model):
         first = pipeline.peek_batch(x, y)
         if first is not None:
             self.check_batch(first)
-        with backend.nonfinite_errors(lambda: int(self.g_optimizer.iterations)):
+        with backend.nonfinite_errors(lambda: _count(self.g_optimizer.iterations)):
             return super().fit(x, y, *args, **kwargs)
 
     def check_batch(self, data):
@@ -622,7 +682,8 @@ class GAN(SavesSeedState, keras.Model):
         ```
         """
         optimizer = getattr(self, "g_optimizer", None)
-        if optimizer is None or not optimizer.use_ema or int(optimizer.iterations) == 0:
+        optimizer = getattr(optimizer, "inner_optimizer", optimizer)  # loss scaling
+        if optimizer is None or not optimizer.use_ema or _count(optimizer.iterations) == 0:
             yield False
             return
         variables = _unique_variables(self.generator_networks())

@@ -1,0 +1,146 @@
+"""Every model under `tf.distribute.MirroredStrategy` on 2 logical CPUs.
+
+A few steps on 2 replicas give the same weights as one device on the same
+global batch: the engine scales each replica's loss by 1/replicas (the
+replicas' gradients are summed) and each replica takes its own slice of the
+noise drawn for the global batch. Terms computed from a batch as a whole are
+per replica, as in any data-parallel training: batch normalization, minibatch
+std, feature matching, mode seeking, DRAGAN's scale, the text model's
+mismatched captions (rolled within the batch) and history pools (which keep
+the first replica's fakes). Those families are checked to
+train close to one device, the others to match it.
+"""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+import test_cycle_gan
+import test_gan
+import test_multimodal_pix2pix
+import test_pix2pix
+
+import keras_mmgan as mm
+
+SHAPE, CLASSES, LATENT = (8, 8, 1), 3, 4
+BATCH, STEPS = 8, 3
+# float32 sums taken in another order: a few ulps per step, compounded by Adam.
+ATOL = 1e-5
+
+
+def _adam():
+    return keras.optimizers.Adam(1e-2)
+
+
+def unconditional():
+    gan = test_gan.make_gan(seed=1)
+    gan.compile(
+        d_optimizer=_adam(),
+        g_optimizer=keras.optimizers.Adam(1e-2, use_ema=True, ema_momentum=0.9),
+        regularizers=[mm.regularizers.GradientPenalty(1.0), mm.regularizers.R1Penalty(0.5)],
+    )
+    return gan, test_gan.data(n=BATCH * STEPS)
+
+
+def conditional():
+    latents = keras.Input((LATENT + CLASSES,))
+    x = keras.layers.Dense(int(np.prod(SHAPE)), activation="tanh")(latents)
+    generator = keras.Model(latents, keras.layers.Reshape(SHAPE)(x))
+    images = keras.Input(SHAPE[:2] + (SHAPE[2] + CLASSES,))
+    x = keras.layers.Conv2D(4, 3, strides=2, padding="same", activation="relu")(images)
+    discriminator = keras.Model(images, keras.layers.Dense(1)(keras.layers.Flatten()(x)))
+    gan = mm.models.ConditionalGAN(
+        generator, discriminator, LATENT, CLASSES, conditioning="concat", seed=1
+    )
+    gan.compile(d_optimizer=_adam(), g_optimizer=_adam(), loss="hinge")
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, (BATCH * STEPS,) + SHAPE).astype("float32")
+    return gan, (images, (np.arange(BATCH * STEPS) % CLASSES).astype("int32"))
+
+
+def text_to_image():
+    data = mm.datasets.shapes(BATCH * STEPS, image_size=8, seed=0)
+    vectorizer = mm.datasets.text_vectorizer(data["captions"], vocab_size=50)
+    gan = mm.build_gan(
+        mm.build_encoder((8, 8, 3), latent_dim=8),
+        mm.build_text_encoder(50),
+        mm.build_generator(8, 128, image_shape=(8, 8, 3)),
+        mm.build_discriminator((8, 8, 3), 50),
+        vectorizer=vectorizer,
+        seed=1,
+    )
+    gan.compile(d_optimizer=_adam(), g_optimizer=_adam(), loss="lsgan")
+    return gan, (data["images"], np.asarray(vectorizer(np.array(data["captions"]))))
+
+
+def pix2pix():
+    return test_pix2pix.make_model(), test_pix2pix.pairs(n=BATCH * STEPS)
+
+
+def cycle_gan():
+    return test_cycle_gan.make_model(pool_size=0), test_cycle_gan.domains(n=BATCH * STEPS)
+
+
+def multimodal_pix2pix(mode_seeking_weight=0.0):
+    model = test_multimodal_pix2pix.make_model(mode_seeking_weight=mode_seeking_weight)
+    return model, test_pix2pix.pairs(n=BATCH * STEPS)
+
+
+def pooled_cycle_gan():
+    return test_cycle_gan.make_model(pool_size=4), test_cycle_gan.domains(n=BATCH * STEPS)
+
+
+def mode_seeking_pix2pix():
+    return multimodal_pix2pix(mode_seeking_weight=1.0)
+
+
+# One strategy for the module: TF's collective ops key their instances per
+# strategy, and a second strategy in one process can collide with the first.
+MIRRORED = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+FAMILIES = [unconditional, conditional, pix2pix, cycle_gan, multimodal_pix2pix]
+BATCH_COUPLED = [text_to_image, mode_seeking_pix2pix, pooled_cycle_gan]
+
+
+def _train(factory, strategy):
+    keras.utils.set_random_seed(0)
+    with strategy.scope():
+        model, data = factory()
+    dataset = tf.data.Dataset.from_tensor_slices(data).batch(BATCH, drop_remainder=True)
+    history = model.fit(dataset, epochs=1, verbose=0)
+    return model, history.history
+
+
+@pytest.mark.parametrize("factory", FAMILIES, ids=lambda f: f.__name__)
+def test_two_replicas_match_one_device(factory):
+    one, one_logs = _train(factory, tf.distribute.get_strategy())
+    two, two_logs = _train(factory, MIRRORED)
+    assert two.distribute_strategy is MIRRORED
+    assert one_logs.keys() == two_logs.keys()
+    # Logged with weight 0 here: a ratio of batch means, per replica.
+    for name in one_logs.keys() - {"mode_seeking"}:
+        np.testing.assert_allclose(
+            two_logs[name], one_logs[name], rtol=1e-4, atol=ATOL, err_msg=name
+        )
+    for a, b in zip(one.weights, two.weights):
+        np.testing.assert_allclose(np.array(b), np.array(a), atol=ATOL, err_msg=a.path)
+    for a, b in zip(one.g_optimizer.variables, two.g_optimizer.variables):
+        np.testing.assert_allclose(np.array(b), np.array(a), atol=ATOL, err_msg=a.path)
+
+
+@pytest.mark.parametrize("factory", BATCH_COUPLED, ids=lambda f: f.__name__)
+def test_batch_coupled_terms_train_close_to_one_device(factory):
+    _, one_logs = _train(factory, tf.distribute.get_strategy())
+    _, two_logs = _train(factory, MIRRORED)
+    assert one_logs.keys() == two_logs.keys()
+    for name in one_logs:
+        np.testing.assert_allclose(two_logs[name], one_logs[name], rtol=2e-2, err_msg=name)
+
+
+def test_replicas_draw_distinct_noise():
+    gan, _ = unconditional()
+    with MIRRORED.scope():
+        gan, _ = unconditional()
+    per_replica = MIRRORED.run(lambda: gan.sample_latents(4))
+    first, second = (np.array(t) for t in MIRRORED.experimental_local_results(per_replica))
+    assert first.shape == second.shape == (4, LATENT)
+    assert not np.allclose(first, second)

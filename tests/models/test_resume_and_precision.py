@@ -1,0 +1,178 @@
+"""Exact resume with `BackupAndRestore`, mixed precision and Keras's LR callbacks."""
+
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+import test_cycle_gan
+import test_distribution
+
+import keras_mmgan as mm
+
+BATCH, BATCHES, EPOCHS = 8, 3, 2
+
+
+class Interrupt(keras.callbacks.Callback):
+    """Stops training with an error after a given batch of a given epoch."""
+
+    def __init__(self, epoch, batch):
+        super().__init__()
+        self.at, self.epoch = (epoch, batch), None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if (self.epoch, batch) == self.at:
+            raise RuntimeError("interrupted")
+
+
+def pooled_gan():
+    gan, _ = test_distribution.unconditional()
+    gan = mm.models.GAN(gan.generator, gan.discriminator, gan.latent_dim, seed=1, pool_size=4)
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(1e-2),
+        g_optimizer=keras.optimizers.Adam(1e-2, use_ema=True, ema_momentum=0.9),
+        regularizers=[mm.regularizers.GradientPenalty(1.0)],
+    )
+    return gan, test_distribution.unconditional()[1]
+
+
+def cycle_gan():
+    return test_cycle_gan.make_model(pool_size=4), test_cycle_gan.domains(n=BATCH * BATCHES)
+
+
+FAMILIES = [
+    pooled_gan,
+    test_distribution.conditional,
+    test_distribution.text_to_image,
+    test_distribution.pix2pix,
+    cycle_gan,
+    test_distribution.mode_seeking_pix2pix,
+]
+
+
+def _state(model):
+    """Every value training changes: weights (pools, seed states) and optimizers."""
+    return [np.array(v) for v in model.weights] + [
+        np.array(v) for o in (model.d_optimizer, model.g_optimizer) for v in o.variables
+    ] + [np.array(g.state) for g in model._seed_generators]
+
+
+def _fit(factory, callbacks=()):
+    keras.utils.set_random_seed(0)
+    model, data = factory()
+    dataset = tf.data.Dataset.from_tensor_slices(data).batch(BATCH)
+    model.fit(dataset, epochs=EPOCHS, callbacks=list(callbacks), verbose=0)
+    return model
+
+
+@pytest.mark.parametrize("factory", FAMILIES, ids=lambda f: f.__name__)
+def test_a_run_interrupted_mid_epoch_resumes_exactly(factory, tmp_path):
+    expected = _state(_fit(factory))
+    backup = str(tmp_path / "backup")
+    with pytest.raises(RuntimeError, match="interrupted"):
+        _fit(factory, [mm.callbacks.BackupAndRestore(backup, save_freq=1), Interrupt(1, 0)])
+    with open(os.path.join(backup, "training_metadata.json")) as f:
+        assert json.load(f)["keras_mmgan_batches_in_epoch"] == 1  # epoch 1, after 1 batch
+    resumed = _fit(factory, [mm.callbacks.BackupAndRestore(backup, save_freq=1)])
+    assert int(resumed.g_optimizer.iterations) == EPOCHS * BATCHES
+    for a, b in zip(expected, _state(resumed)):
+        np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-7)
+    assert not os.path.exists(backup)  # deleted once training ends
+
+
+def test_keras_own_backup_replays_the_interrupted_epoch(tmp_path):
+    """Why the subclass exists: Keras restarts the epoch, training its batches twice."""
+    backup = str(tmp_path / "backup")
+    with pytest.raises(RuntimeError):
+        _fit(pooled_gan, [keras.callbacks.BackupAndRestore(backup, save_freq=1), Interrupt(1, 0)])
+    resumed = _fit(pooled_gan, [keras.callbacks.BackupAndRestore(backup, save_freq=1)])
+    assert int(resumed.g_optimizer.iterations) == EPOCHS * BATCHES + 1
+
+
+def test_model_checkpoint_keeps_the_best_weights_by_a_loss(tmp_path):
+    path = str(tmp_path / "best.weights.h5")
+    checkpoint = keras.callbacks.ModelCheckpoint(
+        path, monitor="d_loss", mode="min", save_best_only=True, save_weights_only=True
+    )
+    model = _fit(pooled_gan, [checkpoint])
+    restored, _ = pooled_gan()
+    restored.load_weights(path)
+    assert int(restored.g_optimizer.iterations) in (BATCHES, EPOCHS * BATCHES)
+    assert int(restored.image_pool.count) == int(model.image_pool.count)
+
+
+# ---------------------------------------------------------------------- #
+# Mixed precision.
+# ---------------------------------------------------------------------- #
+@pytest.fixture
+def policy(request):
+    keras.mixed_precision.set_dtype_policy(request.param)
+    yield request.param
+    keras.mixed_precision.set_dtype_policy("float32")
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"], indirect=True)
+@pytest.mark.parametrize("factory", [pooled_gan, test_distribution.conditional, cycle_gan],
+                         ids=lambda f: f.__name__)
+def test_mixed_precision_trains_in_half_precision_with_float32_weights(policy, factory, tmp_path):
+    keras.utils.set_random_seed(0)
+    model, data = factory()
+    half = policy.split("_")[1]
+    assert model.compute_dtype == half
+    assert all(v.dtype == "float32" for v in model.trainable_weights)
+    for optimizer in (model.d_optimizer, model.g_optimizer):
+        # float16 needs loss scaling; bfloat16 has float32's range.
+        assert isinstance(optimizer, keras.optimizers.LossScaleOptimizer) == (half == "float16")
+    before = [np.array(v) for v in model.trainable_weights]
+    dataset = tf.data.Dataset.from_tensor_slices(data).batch(BATCH)
+    logs = model.fit(dataset, epochs=1, verbose=0).history
+    assert all(np.isfinite(values).all() for values in logs.values())
+    assert any(not np.array_equal(a, np.array(b)) for a, b in zip(before, model.trainable_weights))
+
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert type(loaded.d_optimizer) is type(model.d_optimizer)
+    assert int(loaded.g_optimizer.iterations) == int(model.g_optimizer.iterations)
+
+
+def test_losses_are_float32_under_float16():
+    logits = keras.ops.convert_to_tensor([[30.0], [-30.0]], dtype="float16")
+    for name in mm.losses.names():
+        loss = mm.losses.get(name).discriminator_loss(logits, -logits)
+        assert loss.dtype == "float32", name
+
+
+# ---------------------------------------------------------------------- #
+# Keras's learning-rate callbacks act on both optimizers.
+# ---------------------------------------------------------------------- #
+def _ttur_gan():
+    gan, data = pooled_gan()
+    gan.compile(d_optimizer=keras.optimizers.Adam(4e-4), g_optimizer=keras.optimizers.Adam(1e-4))
+    return gan, data
+
+
+def _rates(model):
+    return [float(keras.ops.convert_to_numpy(o.learning_rate)) for o in model.optimizer.optimizers]
+
+
+def test_learning_rate_scheduler_scales_both_optimizers_keeping_their_ratio():
+    halve = keras.callbacks.LearningRateScheduler(lambda epoch, lr: lr / 2 if epoch else lr)
+    model = _fit(_ttur_gan, [halve])
+    np.testing.assert_allclose(_rates(model), [2e-4, 5e-5], rtol=1e-6)
+    assert model.optimizer.optimizers == [model.d_optimizer, model.g_optimizer]
+    assert model.optimizer.iterations is model.g_optimizer.iterations
+
+
+def test_reduce_lr_on_plateau_reduces_both_optimizers():
+    never_better = keras.callbacks.ReduceLROnPlateau(
+        monitor="d_loss", mode="min", factor=0.5, patience=0, min_delta=1e9
+    )
+    model = _fit(_ttur_gan, [never_better])
+    # The first epoch sets the reference; the second fails to beat it by 1e9.
+    np.testing.assert_allclose(_rates(model), [2e-4, 5e-5], rtol=1e-6)
