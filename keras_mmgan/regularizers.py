@@ -6,9 +6,10 @@ with the model and the batch, adds `weight * value` to the phase's loss and
 tracks the value under `name` in the training logs.
 
 Discriminator phase: `GradientPenalty` (WGAN-GP), `DRAGAN`, `R1Penalty`
-(optionally lazy). Generator phase: `FeatureMatching`, `ModeSeeking`,
-`LatentRegression`. In a phase, `batch["fakes"]` and `batch["latents"]` hold
-the phase's generated images and their latents.
+(optionally lazy), `Drift` (ProGAN's drift term). Generator phase:
+`FeatureMatching`, `ModeSeeking`, `LatentRegression`. In a phase,
+`batch["fakes"]` and `batch["latents"]` hold the phase's generated images and
+their latents.
 """
 
 import keras
@@ -361,6 +362,41 @@ class LatentRegression(Regularizer):
             )
         regressed = encoder(batch["fakes"], training=True)
         return ops.mean(ops.abs(ops.cast(regressed - batch["latents"], "float32")))
+
+
+@keras.saving.register_keras_serializable(package="keras_mmgan")
+class Drift(Regularizer):
+    """Drift penalty on the critic's scores of real images (Karras et al. 2018, appendix A.1).
+
+    `E_x[D(x)^2]` on real images, with D's output read as logits: a WGAN critic's loss only
+    sees differences of scores, so its outputs may drift far from zero together; this small
+    extra term keeps them near zero. The paper adds it with `epsilon_drift = 0.001` (the
+    weight) next to the WGAN-GP penalty.
+
+    Args:
+        weight: the paper's `epsilon_drift` (0.001).
+        name: log name, `"drift"` by default.
+
+    Example:
+
+    ```python
+    gan.compile(d_optimizer=..., g_optimizer=..., loss="wgan",
+                regularizers=[GradientPenalty(10.0), Drift(0.001)])
+    ```
+
+    Reference:
+        Karras et al., "Progressive Growing of GANs for Improved Quality, Stability, and
+        Variation", ICLR 2018, appendix A.1.
+    """
+
+    default_name = "drift"
+
+    def __init__(self, weight=0.001, name=None):
+        super().__init__(weight, name)
+
+    def __call__(self, model, batch):
+        scores = model.adversarial_loss.logits(model.discriminate(batch["images"], batch))
+        return ops.mean(ops.square(ops.cast(scores, "float32")))
 
 
 def get(identifier):

@@ -281,6 +281,28 @@ def test_lazy_r1_trains_in_fit():
     assert history.history["r1"][0] > 0
 
 
+
+def test_drift_is_the_mean_squared_score_of_real_images():
+    gan = compile_gan(make_gan(linear_discriminator()))
+    w = np.random.default_rng(2).normal(size=(16, 1)).astype("float32")
+    gan.discriminator.layers[-1].set_weights([w, np.array([0.3], "float32")])
+    x = images(6)
+    value = float(regularizers.Drift()(gan, gan.prepare_batch(x)))
+    scores = x.reshape(len(x), -1).astype("float64") @ w.astype("float64") + 0.3
+    np.testing.assert_allclose(value, np.mean(scores**2), rtol=1e-5)
+    # Only the real images count: the fakes of the batch do not enter it.
+    batch = gan.prepare_batch(x)
+    gan.generate_fakes(batch)
+    assert float(regularizers.Drift()(gan, batch)) == pytest.approx(value, rel=1e-6)
+
+
+def test_drift_defaults_to_the_papers_epsilon_on_the_discriminator():
+    drift = regularizers.Drift()
+    assert (drift.weight, drift.name, drift.phase) == (0.001, "drift", "discriminator")
+    restored = regularizers.get(keras.saving.serialize_keras_object(regularizers.Drift(0.01)))
+    assert isinstance(restored, regularizers.Drift) and restored.weight == 0.01
+
+
 # --------------------------------------------------------------------------- #
 # Generator-side terms.
 # --------------------------------------------------------------------------- #
@@ -351,6 +373,7 @@ ALL_REGULARIZERS = [
     regularizers.DRAGAN(2.0),
     regularizers.FeatureMatching(2.0),
     regularizers.ModeSeeking(2.0),
+    regularizers.Drift(2.0),
 ]
 
 

@@ -8,6 +8,7 @@ A backend module provides:
   only if the loss and the `checks` tensors are finite, return `logs`.
 - `guard(x, name, condition=None)`: `x`, gated so that nothing computed from it
   runs unless it is finite (or `condition` holds).
+- `num_replicas()`: the number of replicas training in sync (1 without a strategy).
 - `replica_share(draw, num_samples)`: this replica's slice of per-sample random
   values drawn for the global batch (identical to one device's draw).
 - `input_gradients(fn, inputs)`: gradient of `sum(fn(inputs))` w.r.t. `inputs`
@@ -28,6 +29,7 @@ if _BACKEND == "tensorflow":
     from keras_mmgan.backend.tensorflow import guard
     from keras_mmgan.backend.tensorflow import input_gradients
     from keras_mmgan.backend.tensorflow import nonfinite_errors
+    from keras_mmgan.backend.tensorflow import num_replicas
     from keras_mmgan.backend.tensorflow import replica_share
     from keras_mmgan.backend.tensorflow import write_image_summary
 else:  # pragma: no cover - JAX and PyTorch come later.
@@ -40,4 +42,4 @@ else:  # pragma: no cover - JAX and PyTorch come later.
 
     apply_phase = export_archive = guard = _unsupported
     input_gradients = nonfinite_errors = write_image_summary = _unsupported
-    replica_share = _unsupported
+    num_replicas = replica_share = _unsupported

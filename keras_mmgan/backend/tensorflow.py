@@ -32,7 +32,7 @@ def apply_phase(loss_fn, variables, optimizer, checks=None):
     with tf.GradientTape() as tape:
         loss, logs = loss_fn()
         # Replicas' gradients are summed: each replica's mean counts 1/n.
-        scaled = optimizer.scale_loss(loss / _num_replicas())
+        scaled = optimizer.scale_loss(loss / num_replicas())
     gradients = tape.gradient(scaled, variables)
     # Data first: NaN data also makes the loss NaN, and data is the cause.
     asserts = [_assert_valid(x, name) for name, x in (checks or {}).items()]
@@ -58,7 +58,8 @@ def apply_phase(loss_fn, variables, optimizer, checks=None):
     return logs
 
 
-def _num_replicas():
+def num_replicas():
+    """The number of replicas training in sync (1 outside a distribution strategy)."""
     context = tf.distribute.get_replica_context()
     return 1 if context is None else context.num_replicas_in_sync
 

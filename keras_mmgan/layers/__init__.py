@@ -1,5 +1,10 @@
-"""Layers for GANs: `MinibatchStdDev` and `ImagePool` (more, e.g. `FadeIn`, come later)."""
+"""Layers for GANs: `MinibatchStdDev`, `ImagePool`, `ReflectionPadding2D`, and the
+progressive-growing layers `FadeIn`, `PixelNormalization`, `EqualizedDense`, `EqualizedConv2D`."""
 
 from keras_mmgan.layers.minibatch_std import MinibatchStdDev
 from keras_mmgan.layers.image_pool import ImagePool
 from keras_mmgan.layers.reflection_padding import ReflectionPadding2D
+from keras_mmgan.layers.fade_in import FadeIn
+from keras_mmgan.layers.pixel_normalization import PixelNormalization
+from keras_mmgan.layers.equalized import EqualizedConv2D
+from keras_mmgan.layers.equalized import EqualizedDense

@@ -6,3 +6,4 @@ from keras_mmgan.models.conditional_gan import ConditionalGAN
 from keras_mmgan.models.pix2pix import Pix2Pix
 from keras_mmgan.models.cycle_gan import CycleGAN
 from keras_mmgan.models.multimodal_pix2pix import MultimodalPix2Pix
+from keras_mmgan.models.progressive_gan import ProgressiveGAN

@@ -660,8 +660,8 @@ class GAN(SavesSeedState, keras.Model):
         inputs = inputs[0] if isinstance(inputs, (tuple, list)) else inputs
         shape = ops.shape(inputs)
         if len(shape) == 2 and shape[-1] == self.latent_dim:
-            return self.generator(inputs, training=training)
-        return self.generator(self.sample_latents(shape[0]), training=training)
+            return self.generate_images(inputs, {}, training=training)
+        return self.generate_images(self.sample_latents(shape[0]), {}, training=training)
 
     @contextlib.contextmanager
     def ema_weights(self):
@@ -816,7 +816,10 @@ class GAN(SavesSeedState, keras.Model):
         condition = self.serving_condition()
         if condition is None:
             endpoints = {
-                "serve": (lambda latents: self.generator(latents, training=False), [noise_spec])
+                "serve": (
+                    lambda latents: self.generate_images(latents, {}, training=False),
+                    [noise_spec],
+                )
             }
         else:
             spec, to_batch = condition

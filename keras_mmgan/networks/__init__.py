@@ -7,3 +7,5 @@ from keras_mmgan.networks.mlp import mlp_generator
 from keras_mmgan.networks.translation import patchgan_discriminator
 from keras_mmgan.networks.translation import resnet_generator
 from keras_mmgan.networks.translation import unet_generator
+from keras_mmgan.networks.progressive_gan import ProgressiveDiscriminator
+from keras_mmgan.networks.progressive_gan import ProgressiveGenerator
