@@ -139,3 +139,26 @@ def test_evaluate_leaves_the_pool_alone():
     gan.evaluate(data(n=8), batch_size=4, verbose=0)
     assert int(gan.image_pool.count) == count == 4
     np.testing.assert_array_equal(np.array(gan.image_pool.buffer), buffer)
+
+
+# --------------------------------------------------------------------------- #
+# Tracing.
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize("steps_per_execution", [1, 3])
+def test_later_epochs_do_not_retrace_the_train_step(steps_per_execution):
+    import tensorflow as tf
+
+    gan = compile_gan(make_gan(), steps_per_execution=steps_per_execution)
+    traces = []
+    train_step = gan.train_step
+
+    def counting_train_step(data):
+        traces.append(1)  # runs only while tf.function traces
+        return train_step(data)
+
+    gan.train_step = counting_train_step
+    dataset = tf.data.Dataset.from_tensor_slices(data(n=48)).batch(8, drop_remainder=True)
+    gan.fit(dataset, epochs=3, verbose=0)
+    assert int(gan.g_optimizer.iterations) == 18
+    # One trace; with steps_per_execution the loop body and its remainder may trace once more.
+    assert len(traces) <= (1 if steps_per_execution == 1 else 2)
