@@ -71,7 +71,8 @@ def plot_image_grid(images, num_columns=None, row_labels=None, scale=4, padding=
 
     grid = image_grid(images, num_columns, padding)
     dpi = 100
-    label_width = 3.0 if row_labels else 0.0
+    # Room for the longest label at font size 8 (about 0.07 inch a character).
+    label_width = 0.2 + 0.07 * max(len(str(label)) for label in row_labels) if row_labels else 0.0
     width = label_width + grid.shape[1] * scale / dpi
     figure = Figure(figsize=(width, grid.shape[0] * scale / dpi), dpi=dpi)
     axes = figure.add_axes([label_width / width, 0, 1 - label_width / width, 1])
