@@ -361,7 +361,9 @@ class LatentRegression(Regularizer):
                 f"{type(model).__name__} has none."
             )
         regressed = encoder(batch["fakes"], training=True)
-        return ops.mean(ops.abs(ops.cast(regressed - batch["latents"], "float32")))
+        # float32 first: under mixed precision the latents are float32, the encoder's output not.
+        difference = ops.cast(regressed, "float32") - ops.cast(batch["latents"], "float32")
+        return ops.mean(ops.abs(difference))
 
 
 @keras.saving.register_keras_serializable(package="keras_mmgan")

@@ -117,7 +117,7 @@ def policy(request):
 
 
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"], indirect=True)
-@pytest.mark.parametrize("factory", [pooled_gan, test_distribution.conditional, cycle_gan],
+@pytest.mark.parametrize("factory", FAMILIES,
                          ids=lambda f: f.__name__)
 def test_mixed_precision_trains_in_half_precision_with_float32_weights(policy, factory, tmp_path):
     keras.utils.set_random_seed(0)
