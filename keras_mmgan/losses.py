@@ -36,6 +36,27 @@ def _as_float(output):
     return ops.cast(ops.convert_to_tensor(output), "float32")
 
 
+def mean_absolute_difference(a, b):
+    """Mean `|a - b|` in float32, casting each operand first.
+
+    The L1 terms of the translation models and regularizers go through here so that they also
+    work when `a` and `b` come in different dtypes (a float16 network output against float32
+    data under a mixed-precision policy).
+
+    Args:
+        a: a tensor.
+        b: a tensor of the same shape (or broadcastable to it).
+
+    Returns:
+        A float32 scalar tensor.
+
+    Example:
+        >>> float(mean_absolute_difference([1.0, -1.0], [0.0, 0.0]))
+        1.0
+    """
+    return ops.mean(ops.abs(_as_float(a) - _as_float(b)))
+
+
 def _require_scores(name, from_logits):
     if not from_logits:
         raise ValueError(

@@ -15,7 +15,7 @@ their latents.
 import keras
 from keras import ops
 
-from keras_mmgan import backend
+from keras_mmgan import backend, losses
 from keras_mmgan.validation import check_positive_int
 
 
@@ -317,8 +317,8 @@ class ModeSeeking(Regularizer):
         latents, fakes = batch["latents"], batch["fakes"]
         other_latents = model.sample_latents(ops.shape(latents)[0], batch)
         others = model.generate_images(other_latents, batch, training=True)
-        image_distance = ops.mean(ops.abs(ops.cast(fakes - others, "float32")))
-        latent_distance = ops.mean(ops.abs(ops.cast(latents - other_latents, "float32")))
+        image_distance = losses.mean_absolute_difference(fakes, others)
+        latent_distance = losses.mean_absolute_difference(latents, other_latents)
         return 1.0 / (image_distance / latent_distance + self.eps)
 
     def get_config(self):
@@ -361,9 +361,8 @@ class LatentRegression(Regularizer):
                 f"{type(model).__name__} has none."
             )
         regressed = encoder(batch["fakes"], training=True)
-        # float32 first: under mixed precision the latents are float32, the encoder's output not.
-        difference = ops.cast(regressed, "float32") - ops.cast(batch["latents"], "float32")
-        return ops.mean(ops.abs(difference))
+        # Under mixed precision the latents are float32, the encoder's output not.
+        return losses.mean_absolute_difference(regressed, batch["latents"])
 
 
 @keras.saving.register_keras_serializable(package="keras_mmgan")

@@ -350,3 +350,11 @@ def test_new_losses_round_trip(name):
     np.testing.assert_allclose(
         float(restored.discriminator_loss(REAL, FAKE)), float(loss.discriminator_loss(REAL, FAKE))
     )
+
+
+def test_mean_absolute_difference_casts_each_operand_to_float32():
+    a = keras.ops.convert_to_tensor([[0.5, -1.0]], dtype="float16")
+    b = np.array([[0.25, 1.0]], dtype="float32")
+    value = losses.mean_absolute_difference(a, b)
+    assert value.dtype == "float32"
+    np.testing.assert_allclose(float(value), (0.25 + 2.0) / 2)

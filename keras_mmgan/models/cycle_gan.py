@@ -5,13 +5,10 @@ import numpy as np
 from keras import ops
 
 from keras_mmgan import backend
+from keras_mmgan.losses import mean_absolute_difference as _l1
 from keras_mmgan.datasets import pipeline
 from keras_mmgan.layers.image_pool import ImagePool
 from keras_mmgan.models.gan import GAN
-
-
-def _l1(a, b):
-    return ops.mean(ops.abs(ops.cast(a - b, "float32")))
 
 
 @keras.saving.register_keras_serializable(package="keras_mmgan")

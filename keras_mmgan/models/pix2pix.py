@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_mmgan import backend
+from keras_mmgan import backend, losses
 from keras_mmgan.models.gan import GAN
 
 
@@ -116,8 +116,7 @@ class Pix2Pix(GAN):
 
     def generator_loss(self, batch):
         loss, logs = super().generator_loss(batch)
-        difference = ops.cast(batch["fakes"] - batch["images"], "float32")
-        logs["l1_loss"] = ops.mean(ops.abs(difference))
+        logs["l1_loss"] = losses.mean_absolute_difference(batch["fakes"], batch["images"])
         return loss + self.l1_weight * logs["l1_loss"], logs
 
     # ------------------------------------------------------------------ #

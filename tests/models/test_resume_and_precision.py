@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 import test_cycle_gan
 import test_distribution
+import test_pix2pix
 
 import keras_mmgan as mm
 
@@ -139,6 +140,34 @@ def test_mixed_precision_trains_in_half_precision_with_float32_weights(policy, f
     loaded = keras.saving.load_model(path)
     assert type(loaded.d_optimizer) is type(model.d_optimizer)
     assert int(loaded.g_optimizer.iterations) == int(model.g_optimizer.iterations)
+
+
+def _half_networks_in_float32_model(family):
+    """Networks built under mixed_float16, wrapped by a model built under float32."""
+    keras.mixed_precision.set_dtype_policy("mixed_float16")
+    try:
+        if family == "pix2pix":
+            networks = (test_pix2pix.tiny_generator(), test_pix2pix.tiny_discriminator())
+        else:
+            networks = tuple(test_cycle_gan.tiny_generator(n) for n in "gf") + tuple(
+                test_cycle_gan.tiny_discriminator(n) for n in ("d_x", "d_y"))
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+    if family == "pix2pix":
+        return mm.models.Pix2Pix(*networks, seed=0), test_pix2pix.pairs(n=BATCH)
+    return mm.models.CycleGAN(*networks, seed=0), test_cycle_gan.domains(n=BATCH)
+
+
+@pytest.mark.parametrize("family", ["pix2pix", "cycle_gan"])
+def test_l1_terms_take_mixed_dtypes(family):
+    # float16 generator outputs against the float32 model's targets: the L1 terms cast each
+    # operand before subtracting (they used to subtract first, which TensorFlow refuses).
+    model, data = _half_networks_in_float32_model(family)
+    model.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3))
+    assert model.compute_dtype == "float32" and model.generator.compute_dtype == "float16"
+    logs = model.fit(*data, batch_size=BATCH, epochs=1, verbose=0).history
+    l1 = logs["l1_loss"] if family == "pix2pix" else logs["cycle_loss"]
+    assert np.isfinite(l1).all() and l1[0] > 0
 
 
 def test_losses_are_float32_under_float16():
