@@ -290,9 +290,18 @@ class ModeSeeking(Regularizer):
     `1 / (d + eps)`. The phase's fakes are `G(z1)`; `G(z2)` is one extra
     generator pass.
 
+    The term's pull, `1 / d**2`, never stops: where the plausible outputs
+    differ in a small part of the image (a coloured shape on a plain
+    background), it keeps pushing after that part varies and buys more
+    distance by painting the background. `max_ratio` (the bound `tau` of
+    Yang et al. 2019) stops it: `d` is clipped at `max_ratio`, so outputs
+    that are already that far apart feel no pull.
+
     Args:
         weight: the paper's `lambda_ms` (1).
         eps: keeps the term finite when the two images coincide.
+        max_ratio: `None` (the paper), or a positive float: the ratio `d`
+            above which the term is constant.
         name: log name, `"mode_seeking"` by default.
 
     Example:
@@ -303,15 +312,21 @@ class ModeSeeking(Regularizer):
 
     Reference:
         Mao et al., "Mode Seeking Generative Adversarial Networks for Diverse
-        Image Synthesis", CVPR 2019.
+        Image Synthesis", CVPR 2019; Yang et al., "Diversity-Sensitive
+        Conditional Generative Adversarial Networks", ICLR 2019 (the bound).
     """
 
     phase = "generator"
     default_name = "mode_seeking"
 
-    def __init__(self, weight=1.0, eps=1e-5, name=None):
+    def __init__(self, weight=1.0, eps=1e-5, max_ratio=None, name=None):
         super().__init__(weight, name)
         self.eps = float(eps)
+        if max_ratio is not None and (
+            isinstance(max_ratio, bool) or not isinstance(max_ratio, (int, float)) or max_ratio <= 0
+        ):
+            raise ValueError(f"max_ratio must be a positive number or None; got {max_ratio!r}")
+        self.max_ratio = None if max_ratio is None else float(max_ratio)
 
     def __call__(self, model, batch):
         latents, fakes = batch["latents"], batch["fakes"]
@@ -319,10 +334,13 @@ class ModeSeeking(Regularizer):
         others = model.generate_images(other_latents, batch, training=True)
         image_distance = losses.mean_absolute_difference(fakes, others)
         latent_distance = losses.mean_absolute_difference(latents, other_latents)
-        return 1.0 / (image_distance / latent_distance + self.eps)
+        ratio = image_distance / latent_distance
+        if self.max_ratio is not None:
+            ratio = ops.minimum(ratio, self.max_ratio)
+        return 1.0 / (ratio + self.eps)
 
     def get_config(self):
-        return {**super().get_config(), "eps": self.eps}
+        return {**super().get_config(), "eps": self.eps, "max_ratio": self.max_ratio}
 
 
 @keras.saving.register_keras_serializable(package="keras_mmgan")

@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_mmgan import models
 from keras_mmgan import regularizers
@@ -358,6 +359,35 @@ def test_mode_seeking_punishes_a_generator_that_ignores_z():
     assert collapsed == pytest.approx(1e5, rel=1e-3)  # 1 / (0 + eps)
 
 
+def test_mode_seeking_bound_stops_the_pull_above_max_ratio():
+    gan = models.GAN(tiny_generator(), linear_discriminator(), latent_dim=LATENT_DIM, seed=0)
+    compile_gan(gan)
+    batch = gan.prepare_batch(images(8))
+    start = np.array(gan.seed_generator.state)
+
+    def value_and_gradients(regularizer):
+        gan.seed_generator.state.assign(start)  # the same z1 and z2 for every term
+        with tf.GradientTape() as tape:
+            gan.generate_fakes(batch, training=True)
+            value = regularizer(gan, batch)
+        return float(value), tape.gradient(value, gan.generator.trainable_weights)
+
+    free, free_gradients = value_and_gradients(regularizers.ModeSeeking())
+    ratio = 1.0 / free  # eps is negligible here
+    bounded, bounded_gradients = value_and_gradients(regularizers.ModeSeeking(max_ratio=ratio / 2))
+    assert bounded == pytest.approx(1.0 / (ratio / 2 + 1e-5), rel=1e-4)
+    assert all(g is None or not np.any(g) for g in bounded_gradients)
+    assert any(g is not None and np.any(g) for g in free_gradients)
+    loose, _ = value_and_gradients(regularizers.ModeSeeking(max_ratio=ratio * 2))
+    assert loose == pytest.approx(free, rel=1e-5)
+
+
+@pytest.mark.parametrize("max_ratio", [0, -1.0, True, "1"])
+def test_mode_seeking_rejects_a_bad_bound(max_ratio):
+    with pytest.raises(ValueError, match="max_ratio"):
+        regularizers.ModeSeeking(max_ratio=max_ratio)
+
+
 def test_latent_regression_needs_an_image_encoder():
     gan = compile_gan(make_gan(linear_discriminator()))
     batch = gan.prepare_batch(images())
@@ -373,6 +403,7 @@ ALL_REGULARIZERS = [
     regularizers.DRAGAN(2.0),
     regularizers.FeatureMatching(2.0),
     regularizers.ModeSeeking(2.0),
+    regularizers.ModeSeeking(2.0, max_ratio=1e3, name="mode_seeking_bounded"),
     regularizers.Drift(2.0),
 ]
 

@@ -30,6 +30,11 @@ class MultimodalPix2Pix(Pix2Pix):
         l1_weight: weight of the L1 term (10: lower than Pix2Pix's 100,
             which would leave no room for variety).
         mode_seeking_weight: weight of the mode-seeking term.
+        mode_seeking_max_ratio: `None`, or the output/latent distance ratio
+            above which the mode-seeking term stops pushing
+            (`regularizers.ModeSeeking(max_ratio=...)`): set it where the
+            plausible outputs differ in a small part of the image, or the
+            term buys distance with noise everywhere else.
         seed: int seed of the latent noise stream.
         **kwargs: passed to `keras.Model`.
 
@@ -61,6 +66,7 @@ class MultimodalPix2Pix(Pix2Pix):
         latent_dim,
         l1_weight=10.0,
         mode_seeking_weight=1.0,
+        mode_seeking_max_ratio=None,
         seed=None,
         **kwargs,
     ):
@@ -76,7 +82,9 @@ class MultimodalPix2Pix(Pix2Pix):
             **kwargs,
         )
         self.mode_seeking_weight = float(mode_seeking_weight)
-        self._mode_seeking = regularizers.ModeSeeking(self.mode_seeking_weight)
+        self._mode_seeking = regularizers.ModeSeeking(
+            self.mode_seeking_weight, max_ratio=mode_seeking_max_ratio
+        )
 
     def auxiliary_loss_names(self):
         return ("l1_loss", "mode_seeking")
@@ -137,5 +145,9 @@ class MultimodalPix2Pix(Pix2Pix):
 
     def get_config(self):
         config = super().get_config()
-        config.update(latent_dim=self.latent_dim, mode_seeking_weight=self.mode_seeking_weight)
+        config.update(
+            latent_dim=self.latent_dim,
+            mode_seeking_weight=self.mode_seeking_weight,
+            mode_seeking_max_ratio=self._mode_seeking.max_ratio,
+        )
         return config

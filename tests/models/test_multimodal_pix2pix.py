@@ -91,3 +91,12 @@ def test_export_draws_codes_or_takes_them(tmp_path):
         model.generate(images=source, latents=codes),
         rtol=1e-5,
     )
+
+
+def test_mode_seeking_bound_is_passed_on_and_saved(tmp_path):
+    model = make_model(mode_seeking_max_ratio=0.5)
+    assert model._mode_seeking.max_ratio == 0.5
+    model.fit(*pairs(), batch_size=4, epochs=1, verbose=0)
+    path = str(tmp_path / "bounded.keras")
+    model.save(path)
+    assert keras.saving.load_model(path)._mode_seeking.max_ratio == 0.5
