@@ -380,6 +380,124 @@ class ProgressiveGAN(GAN):
     # ------------------------------------------------------------------ #
     # Inference.
     # ------------------------------------------------------------------ #
+    def generate(self, num_samples=None, full_resolution=False, **kwargs):
+        """Generates images in [-1, 1] at the current stage's resolution, as a NumPy array.
+
+        Args:
+            num_samples: how many images.
+            full_resolution: upsample (nearest neighbour) to `target_resolution`, so that
+                images of every stage have the same shape.
+            **kwargs: as `GAN.generate` (`seed`, `latents`, `batch_size`, `use_ema`; the model
+                is unconditional, so `labels`, `captions` and `images` must be `None`).
+
+        Returns:
+            A float32 array `(N, r, r, channels)` with `r = current_resolution`, or
+            `target_resolution` with `full_resolution=True`.
+
+        Example:
+
+        ```python
+        samples = gan.generate(16, seed=0)                        # e.g. (16, 8, 8, 1)
+        large = gan.generate(16, seed=0, full_resolution=True)    # (16, 32, 32, 1)
+        ```
+        """
+        samples = super().generate(num_samples, **kwargs)
+        factor = self.target_resolution // self.current_resolution
+        if factor > 1:
+            images = ops.average_pool(images, factor, factor, padding="valid")
+        alpha = self._fade_alpha()
+        if alpha is None:
+            return images
+        alpha = ops.cast(alpha, images.dtype)
+        coarse = _upsample(ops.average_pool(images, 2, 2, padding="valid"), 2)
+        return (1.0 - alpha) * coarse + alpha * images
+
+    def prepare_batch(self, data):
+        batch = super().prepare_batch(data)
+        batch["images"] = self.real_images_at_stage(batch["images"])
+        return batch
+
+    def generate_images(self, latents, batch, training=False):
+        images = self.generator(
+            latents, stage=self._stage, alpha=self._fade_alpha(), training=training
+        )
+        # The paper's generator is linear; inference returns images in [-1, 1].
+        return images if training else ops.clip(images, -1.0, 1.0)
+
+    def discriminate(self, images, batch, training=True):
+        return self.discriminator(
+            self.discriminator_inputs(images, batch),
+            stage=self._stage,
+            alpha=self._fade_alpha(),
+            training=training,
+        )
+
+    def phases(self):
+        variables = self.stage_variables()
+        return [phase._replace(variables=variables[phase.name]) for phase in super().phases()]
+
+    def train_step(self, data):
+        logs = super().train_step(data)
+        images = data[0] if isinstance(data, (tuple, list)) else data
+        # This replica's batch times the replicas: the global batch.
+        count = ops.shape(images)[0] * backend.num_replicas()
+        self.images_seen_variable.assign_add(ops.cast(count, "int64"))
+        return logs
+
+    def check_images(self, images, name="images", expected=None):
+        if expected is not None:
+            return super().check_images(images, name, expected)
+        shape, expected = tuple(images.shape), self.image_shape
+        if len(shape) != 4 or any(
+            d is not None and d != e for d, e in zip(shape[1:], expected)
+        ):
+            raise ValueError(
+                f"{name} must have shape (batch, {expected[0]}, {expected[1]}, {expected[2]}): "
+                "full-resolution images (the model downsamples them to the current stage); "
+                f"got shape {shape}"
+            )
+
+    # ------------------------------------------------------------------ #
+    # compile: WGAN-GP + drift by default.
+    # ------------------------------------------------------------------ #
+    def compile(self, d_optimizer=None, g_optimizer=None, loss="wgan", regularizers=None, **kwargs):
+        """Configures training; WGAN-GP with the drift term by default (the paper's loss).
+
+        As `GAN.compile`, except for the defaults: `loss="wgan"`, and with a WGAN loss and
+        `regularizers=None`, `[GradientPenalty(10.0), Drift(0.001)]` (pass `[]` for none).
+
+        Args:
+            d_optimizer: optimizer of the critic (required).
+            g_optimizer: optimizer of the generator (required).
+            loss: an adversarial loss (name, object or `{name: weight}` dict).
+            regularizers: list of `keras_mmgan.regularizers.Regularizer`, or `None`.
+            **kwargs: the other arguments of `GAN.compile` (`d_steps`, `jit_compile`,
+                `steps_per_execution`, `run_eagerly`).
+
+        Example:
+
+        ```python
+        gan.compile(d_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.0, beta_2=0.99),
+                    g_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.0, beta_2=0.99))
+        [r.name for r in gan.regularizers]     # ['gp', 'drift']
+        ```
+        """
+        if regularizers is None and _is_wgan(loss):
+            regularizers = [
+                regularizers_module.GradientPenalty(10.0),
+                regularizers_module.Drift(0.001),
+            ]
+        super().compile(
+            d_optimizer=d_optimizer,
+            g_optimizer=g_optimizer,
+            loss=loss,
+            regularizers=regularizers,
+            **kwargs,
+        )
+
+    # ------------------------------------------------------------------ #
+    # Inference.
+    # ------------------------------------------------------------------ #
     def generate(
         self,
         num_samples=None,
