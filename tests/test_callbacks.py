@@ -3,10 +3,13 @@ import os
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_mmgan import models
+from keras_mmgan.callbacks import PreciseBatchNorm
 from keras_mmgan.callbacks import SampleGrid
 from keras_mmgan.callbacks import image_grid
+from keras_mmgan.callbacks import recompute_batch_norm
 from keras_mmgan.callbacks import save_image_grid
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -241,3 +244,81 @@ def test_sample_grid_writes_a_tensorboard_image_summary(tmp_path):
         for value in event.summary.value
     ]
     assert ("samples", 1) in tags and ("samples", 2) in tags
+
+
+# ---------------------------------------------------------------------- #
+# Precise batch norm.
+# ---------------------------------------------------------------------- #
+def bn_pix2pix(use_ema=False):
+    """Pix2Pix whose generator normalizes its source first: the BN input is the data itself."""
+    source = keras.Input((4, 4, 2))
+    x = keras.layers.BatchNormalization(name="bn")(source)
+    x = keras.layers.Dropout(0.5)(x)
+    generator = keras.Model(source, keras.layers.Conv2D(3, 1, activation="tanh")(x))
+    pair = [keras.Input((4, 4, 2)), keras.Input((4, 4, 3))]
+    x = keras.layers.Concatenate()(pair)
+    discriminator = keras.Model(pair, keras.layers.Conv2D(1, 2, strides=2)(x))
+    model = models.Pix2Pix(generator, discriminator, seed=0)
+    model.compile(
+        d_optimizer=keras.optimizers.Adam(1e-2),
+        g_optimizer=keras.optimizers.Adam(1e-2, use_ema=use_ema),
+    )
+    return model
+
+
+def bn_pairs(n=24):
+    rng = np.random.default_rng(0)
+    source = rng.normal([0.5, -2.0], [1.0, 3.0], (n, 4, 4, 2)).astype("float32")
+    return source, np.tanh(rng.normal(size=(n, 4, 4, 3))).astype("float32")
+
+
+def test_recompute_batch_norm_sets_the_average_of_the_batch_statistics():
+    model = bn_pix2pix()
+    source, target = bn_pairs()
+    dataset = tf.data.Dataset.from_tensor_slices((source, target)).batch(8)
+    model.fit(dataset, epochs=1, verbose=0)
+    trained = [np.array(v) for v in model.trainable_weights]
+    seed_state = np.array(model.seed_generator.state)
+    bn = model.generator.get_layer("bn")
+    dropout = next(l for l in model.generator.layers if isinstance(l, keras.layers.Dropout))
+
+    assert recompute_batch_norm(model, dataset, num_batches=2) == 2
+    batches = source[:16].reshape(2, 8 * 4 * 4, 2)
+    np.testing.assert_allclose(np.array(bn.moving_mean), batches.mean(1).mean(0), rtol=1e-5)
+    np.testing.assert_allclose(np.array(bn.moving_variance), batches.var(1).mean(0), rtol=1e-4)
+    # Weights, dropout, momentum and the model's noise stream are left as they were.
+    for before, after in zip(trained, model.trainable_weights):
+        np.testing.assert_array_equal(before, np.array(after))
+    assert (bn.momentum, dropout.rate) == (0.99, 0.5)
+    np.testing.assert_array_equal(seed_state, np.array(model.seed_generator.state))
+    assert recompute_batch_norm(model, dataset, num_batches=100) == 3  # the data ran out first
+
+
+def test_precise_batch_norm_callback_recomputes_after_each_epoch():
+    model = bn_pix2pix(use_ema=True)
+    source, target = bn_pairs()
+    dataset = tf.data.Dataset.from_tensor_slices((source, target)).batch(8)
+    model.fit(dataset, epochs=2, verbose=0, callbacks=[PreciseBatchNorm(dataset, num_batches=3)])
+    bn = model.generator.get_layer("bn")
+    pixels = source.reshape(3, -1, 2)
+    np.testing.assert_allclose(np.array(bn.moving_mean), pixels.mean(1).mean(0), rtol=1e-5)
+    # Keras's own running average after 6 steps would still sit near its start (0 and 1).
+    assert abs(float(bn.moving_variance[1]) - pixels.var(1).mean(0)[1]) < 0.1
+
+
+def test_recompute_batch_norm_checks_its_arguments():
+    model = bn_pix2pix()
+    with pytest.raises(ValueError, match="num_batches"):
+        PreciseBatchNorm([], num_batches=0)
+    with pytest.raises(ValueError, match="at least one batch"):
+        recompute_batch_norm(model, [])
+    assert recompute_batch_norm(tiny_gan(), [np.zeros((2, 4, 4, 1))]) == 0  # no batch norm
+
+
+def test_recompute_batch_norm_runs_a_plain_keras_model_on_the_inputs():
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, keras.layers.BatchNormalization()(inputs))
+    x = np.random.default_rng(1).normal(4.0, 2.0, (12, 3)).astype("float32")
+    dataset = tf.data.Dataset.from_tensor_slices((x, x)).batch(6)
+    assert recompute_batch_norm(model, dataset) == 2
+    np.testing.assert_allclose(np.array(model.layers[1].moving_mean), x.mean(0), rtol=1e-5)
