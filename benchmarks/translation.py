@@ -3,7 +3,9 @@
 1. Pix2Pix, grayscale -> colour (paired), against an L1-only U-Net of the same
    architecture: colour accuracy of held-out outputs (colour read from the
    pixels, `metrics.read_shape_attributes`) and sharpness (mean gradient
-   magnitude, against the targets').
+   magnitude, against the targets'). Both are scored with their batch-norm
+   statistics recomputed after training (`callbacks.recompute_batch_norm`);
+   Pix2Pix also with Keras's running averages.
 2. CycleGAN on the unpaired version (`datasets.unpaired`): cycle
    reconstruction error on held-out images, colour accuracy of the
    translations, and the fraction that a domain classifier (trained on real
@@ -53,8 +55,16 @@ def as_rgb(gray):
     return np.repeat(gray, 3, axis=-1)
 
 
+def colorizer():
+    # Dropout off: the paper's only noise, but here every gray level has one right colour, and
+    # with dropout 0.5 the L1-only U-Net paints 57 % of the shapes right after 20 epochs.
+    return mm.networks.unet_generator(
+        (SIZE, SIZE, 1), output_channels=3, base_filters=32, dropout=None
+    )
+
+
 def pix2pix_colorization(train, test, epochs, out):
-    generator = mm.networks.unet_generator((SIZE, SIZE, 1), output_channels=3, base_filters=32)
+    generator = colorizer()
     discriminator = mm.networks.patchgan_discriminator(
         (SIZE, SIZE, 3), source_shape=(SIZE, SIZE, 1), base_filters=32, n_layers=2
     )
@@ -64,13 +74,18 @@ def pix2pix_colorization(train, test, epochs, out):
     start = time.perf_counter()
     model.fit(dataset, epochs=epochs, verbose=0)
     seconds = time.perf_counter() - start
+    # Keras's running batch-norm averages trail the weights; then the same weights with their
+    # statistics recomputed (precise BN), as both models are scored.
+    running_average_accuracy = color_accuracy(model.generate(images=test["source"]), test["colors"])
+    mm.callbacks.recompute_batch_norm(model, dataset)
     outputs = model.generate(images=test["source"])
 
     # The L1-only baseline: the same U-Net, trained on the L1 loss alone.
     keras.utils.set_random_seed(0)
-    unet = mm.networks.unet_generator((SIZE, SIZE, 1), output_channels=3, base_filters=32)
+    unet = colorizer()
     unet.compile(optimizer=adam(), loss="mae")
     unet.fit(dataset, epochs=epochs, verbose=0)
+    mm.callbacks.recompute_batch_norm(unet, dataset)
     l1_outputs = unet.predict(test["source"], verbose=0)
 
     mm.callbacks.save_image_grid(
@@ -80,6 +95,7 @@ def pix2pix_colorization(train, test, epochs, out):
     )
     return {
         "pix2pix_color_accuracy": color_accuracy(outputs, test["colors"]),
+        "pix2pix_color_accuracy_running_bn_averages": running_average_accuracy,
         "l1_only_color_accuracy": color_accuracy(l1_outputs, test["colors"]),
         "pix2pix_sharpness": sharpness(outputs),
         "l1_only_sharpness": sharpness(l1_outputs),
@@ -171,6 +187,7 @@ def multimodal_outlines(train, test, epochs, out, k=5, latent_dim=8):
     start = time.perf_counter()
     multimodal.fit(dataset, epochs=epochs, verbose=0)
     seconds = time.perf_counter() - start
+    mm.callbacks.recompute_batch_norm(multimodal, dataset)
     outputs = multimodal.generate(images=source, num_samples=k, seed=1)
 
     keras.utils.set_random_seed(0)

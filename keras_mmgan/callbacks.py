@@ -7,6 +7,7 @@ import os
 import keras
 import numpy as np
 
+from keras_mmgan.layers.search import find_layers
 from keras_mmgan.validation import check_positive_int
 
 
@@ -601,20 +602,6 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         model.train_function = skip
 
 
-def _layers_of_type(networks, layer_type):
-    """The layers of `layer_type` in `networks`, nested models included, each once."""
-    found, seen, stack = [], set(), list(networks)
-    while stack:
-        layer = stack.pop()
-        if id(layer) in seen:
-            continue
-        seen.add(id(layer))
-        if isinstance(layer, layer_type):
-            found.append(layer)
-        stack.extend(getattr(layer, "layers", ()))
-    return found
-
-
 def recompute_batch_norm(model, data, num_batches=50):
     """Recomputes the generator's batch-norm statistics for its current weights (precise BN).
 
@@ -668,10 +655,10 @@ def recompute_batch_norm(model, data, num_batches=50):
             model(data_batch[0] if isinstance(data_batch, (tuple, list)) else data_batch,
                   training=True)
 
-    norms = _layers_of_type(networks, keras.layers.BatchNormalization)
+    norms = find_layers(networks, keras.layers.BatchNormalization)
     if not norms:
         return 0
-    dropouts = _layers_of_type(networks, keras.layers.Dropout)
+    dropouts = find_layers(networks, keras.layers.Dropout)
     momenta, rates = [layer.momentum for layer in norms], [layer.rate for layer in dropouts]
     count = 0
     try:

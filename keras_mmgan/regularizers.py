@@ -266,7 +266,7 @@ class FeatureMatching(Regularizer):
                     ) from None
             self._network = (discriminator, keras.Model(discriminator.inputs, output))
         inputs = model.discriminator_inputs(images, batch)
-        return self._network[1](inputs, training=False)
+        return self._network[1](inputs, training=True)
 
     def __call__(self, model, batch):
         def mean_features(images):

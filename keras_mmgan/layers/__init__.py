@@ -1,5 +1,5 @@
 """Layers for GANs: `MinibatchStdDev`, `ImagePool`, `ReflectionPadding2D`, and the
-progressive-growing layers `FadeIn`, `PixelNormalization`, `EqualizedDense`, `EqualizedConv2D`."""
+progressive-growing layers `FadeIn`, `PixelNormalization`, `EqualizedDense`, `EqualizedConv2D`; and `find_layers`."""
 
 from keras_mmgan.layers.minibatch_std import MinibatchStdDev
 from keras_mmgan.layers.image_pool import ImagePool
@@ -8,3 +8,4 @@ from keras_mmgan.layers.fade_in import FadeIn
 from keras_mmgan.layers.pixel_normalization import PixelNormalization
 from keras_mmgan.layers.equalized import EqualizedConv2D
 from keras_mmgan.layers.equalized import EqualizedDense
+from keras_mmgan.layers.search import find_layers

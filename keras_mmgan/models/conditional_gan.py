@@ -253,7 +253,7 @@ class ConditionalGAN(GAN):
             return super().generator_loss(batch)
         labels = batch["labels"]
         fake = self.generate_fakes(batch)
-        logits, classes = self.discriminator_outputs(fake, batch, training=False)
+        logits, classes = self.discriminator_outputs(fake, batch, training=True)
         loss = self.adversarial_generator_loss(logits, batch)
         class_loss = self._class_loss(labels, classes)
         logs = {"g_loss": loss, "g_class_loss": class_loss}

@@ -184,9 +184,9 @@ class CycleGAN(GAN):
         loss = self.adversarial_loss
 
         def adversarial(discriminator, fake, real):
-            # D in inference mode: the generator phase must not move D.
-            real_output = discriminator(real, training=False) if loss.needs_real_output else None
-            return loss.generator_loss(discriminator(fake, training=False), real_output)
+            # D in training mode, as in its own phase; the engine puts back what that writes.
+            real_output = discriminator(real, training=True) if loss.needs_real_output else None
+            return loss.generator_loss(discriminator(fake, training=True), real_output)
 
         g_loss = adversarial(self.discriminator, fake_y, real_y) + adversarial(
             self.discriminator_x, fake_x, real_x

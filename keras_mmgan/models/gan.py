@@ -21,6 +21,7 @@ from keras_mmgan import losses as losses_module
 from keras_mmgan import regularizers as regularizers_module
 from keras_mmgan.datasets import pipeline
 from keras_mmgan.layers.image_pool import ImagePool
+from keras_mmgan.layers.search import find_layers
 from keras_mmgan.layers.seed_state import SavesSeedState
 from keras_mmgan.validation import check_positive_int
 
@@ -48,6 +49,29 @@ def _unique_variables(networks):
                 seen.add(id(variable))
                 variables.append(variable)
     return variables
+
+
+def _training_state(networks):
+    """What a training-mode call of `networks` writes: batch-norm running averages, seed and
+    power-iteration states (the non-trainable variables), and the kernels that Keras's
+    `SpectralNormalization` normalizes in place."""
+    variables = [v for network in networks for v in network.non_trainable_variables]
+    variables += [
+        layer.kernel
+        for layer in find_layers(networks, keras.layers.SpectralNormalization)
+        if layer.built
+    ]
+    return list({id(v): v for v in variables}.values())
+
+
+@contextlib.contextmanager
+def _state_kept(networks):
+    """Runs the block, then puts back the state a training-mode call of `networks` wrote."""
+    variables = _training_state(networks)
+    values = [ops.copy(v.value) for v in variables]
+    yield
+    for variable, value in zip(variables, values):
+        variable.assign(value)
 
 
 def _count(variable):
@@ -392,21 +416,21 @@ class GAN(SavesSeedState, keras.Model):
         Example:
 
         ```python
-        loss = self.adversarial_generator_loss(self.discriminate(fakes, batch, False), batch)
+        loss = self.adversarial_generator_loss(self.discriminate(fakes, batch), batch)
         ```
         """
         real_output = None
         if self.adversarial_loss.needs_real_output:
-            real_output = self.discriminate(batch["images"], batch, training=False)
+            real_output = self.discriminate(batch["images"], batch, training=True)
         return self.adversarial_loss.generator_loss(fake_output, real_output)
 
     def generator_loss(self, batch):
         """G's adversarial loss on fresh fakes: `(loss, logs)`."""
         fake = self.generate_fakes(batch)
-        # D in inference mode: the generator phase must not move D (spectral
-        # normalization assigns its kernels when called in training mode).
+        # D in training mode, as its own phase runs it; `_phase_loss` puts back what that
+        # writes into D (batch-norm averages, spectral normalization's kernels).
         loss = self.adversarial_generator_loss(
-            self.discriminate(fake, batch, training=False), batch
+            self.discriminate(fake, batch, training=True), batch
         )
         return loss, {"g_loss": loss}
 
@@ -539,12 +563,18 @@ class GAN(SavesSeedState, keras.Model):
 
     def _phase_loss(self, phase, batch):
         batch = dict(batch)  # the phase records its fakes in its own copy
-        total, logs = phase.loss_fn(batch)
-        for regularizer in self.regularizers:
-            if regularizer.phase == phase.name:
-                value = regularizer(self, batch)
-                logs[regularizer.name] = value
-                total = total + regularizer.weight * value
+        # The generator phase runs D in training mode, so that G is judged by the D that the
+        # discriminator phase trains (batch statistics, not batch norm's trailing running
+        # averages); what such a call writes into D is put back, so that G's phase leaves D as
+        # it found it.
+        kept = self.discriminator_networks() if phase.name == _GENERATOR else []
+        with _state_kept(kept):
+            total, logs = phase.loss_fn(batch)
+            for regularizer in self.regularizers:
+                if regularizer.phase == phase.name:
+                    value = regularizer(self, batch)
+                    logs[regularizer.name] = value
+                    total = total + regularizer.weight * value
         return total, logs
 
     def train_step(self, data):

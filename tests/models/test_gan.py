@@ -180,6 +180,40 @@ def test_an_exploding_discriminator_stops_fit_with_finite_weights():
         assert np.all(np.isfinite(w))
 
 
+def normalized_discriminator():
+    """D with batch norm, dropout and spectral normalization: state a training call writes."""
+    inputs = keras.Input((2,))
+    x = keras.layers.SpectralNormalization(keras.layers.Dense(16))(inputs)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.Dropout(0.3)(keras.layers.LeakyReLU(0.2)(x))
+    return keras.Model(inputs, keras.layers.Dense(1)(x), name="discriminator")
+
+
+def test_generator_phase_judges_with_the_training_mode_discriminator_and_leaves_it_as_it_was():
+    gan = models.GAN(mlp_generator(), normalized_discriminator(), LATENT_DIM, seed=1)
+    compile_gan(gan)
+    gan.fit(data(), batch_size=8, epochs=1, verbose=0)  # running averages now trail D
+    batch = gan.prepare_batch(data(n=8))
+    generator_phase = gan.phases()[1]
+    d_state = [np.array(v) for v in gan.discriminator.variables]
+    seed_state = np.array(gan.seed_generator.state)
+
+    _, logs = gan._phase_loss(generator_phase, batch)
+    for before, after in zip(d_state, gan.discriminator.variables):
+        np.testing.assert_array_equal(before, np.array(after))
+
+    # The same fakes, judged by D as the discriminator phase runs it (batch statistics).
+    def g_loss(training):
+        for variable, value in zip(gan.discriminator.variables, d_state):
+            variable.assign(value)
+        gan.seed_generator.state.assign(seed_state)
+        fakes = gan.generate_images(gan.sample_latents(8), batch, training=True)
+        return float(gan.adversarial_loss.generator_loss(gan.discriminator(fakes, training=training)))
+
+    assert float(logs["g_loss"]) == pytest.approx(g_loss(training=True), rel=1e-5)
+    assert abs(float(logs["g_loss"]) - g_loss(training=False)) > 1e-3  # the trailing D differs
+
+
 # --------------------------------------------------------------------------- #
 # Inference, saving, export.
 # --------------------------------------------------------------------------- #
