@@ -17,6 +17,7 @@ from keras import ops
 
 from keras_mmgan import backend, losses
 from keras_mmgan.validation import check_positive_int
+from keras_mmgan.validation import check_positive_number
 
 
 class Regularizer:
@@ -322,11 +323,9 @@ class ModeSeeking(Regularizer):
     def __init__(self, weight=1.0, eps=1e-5, max_ratio=None, name=None):
         super().__init__(weight, name)
         self.eps = float(eps)
-        if max_ratio is not None and (
-            isinstance(max_ratio, bool) or not isinstance(max_ratio, (int, float)) or max_ratio <= 0
-        ):
-            raise ValueError(f"max_ratio must be a positive number or None; got {max_ratio!r}")
-        self.max_ratio = None if max_ratio is None else float(max_ratio)
+        if max_ratio is not None:
+            max_ratio = check_positive_number("max_ratio", max_ratio)
+        self.max_ratio = max_ratio
 
     def __call__(self, model, batch):
         latents, fakes = batch["latents"], batch["fakes"]

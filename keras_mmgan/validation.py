@@ -1,5 +1,7 @@
 """Argument checks shared across the package: errors name the argument and what was expected."""
 
+import numbers
+
 import numpy as np
 
 
@@ -23,6 +25,28 @@ def check_positive_int(name, value):
     if value < 1:
         raise ValueError(f"{name} must be a positive int; got {value}")
     return int(value)
+
+
+def check_positive_number(name, value):
+    """Returns `value` as a float; raises if it is not a finite positive real number.
+
+    Args:
+        name: the argument's name, for the message.
+        value: the value to check (bools are rejected).
+
+    Returns:
+        `float(value)`.
+
+    Example:
+
+    >>> check_positive_number("std", 0.05)
+    0.05
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a positive number; got {value!r}")
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive number; got {value}")
+    return float(value)
 
 
 def as_numpy(name, values):

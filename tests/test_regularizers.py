@@ -382,9 +382,13 @@ def test_mode_seeking_bound_stops_the_pull_above_max_ratio():
     assert loose == pytest.approx(free, rel=1e-5)
 
 
-@pytest.mark.parametrize("max_ratio", [0, -1.0, True, "1"])
-def test_mode_seeking_rejects_a_bad_bound(max_ratio):
-    with pytest.raises(ValueError, match="max_ratio"):
+@pytest.mark.parametrize(
+    "max_ratio, error",
+    [(0, ValueError), (-1.0, ValueError), (float("inf"), ValueError), (True, TypeError),
+     ("1", TypeError)],
+)
+def test_mode_seeking_rejects_a_bad_bound(max_ratio, error):
+    with pytest.raises(error, match="max_ratio must be a positive number"):
         regularizers.ModeSeeking(max_ratio=max_ratio)
 
 

@@ -20,12 +20,11 @@ References:
     Learning", https://arxiv.org/abs/1705.07761.
 """
 
-import numbers
-
 import numpy as np
 
 from keras_mmgan.metrics.classifier import mode_histogram_kl
 from keras_mmgan.validation import as_numpy
+from keras_mmgan.validation import check_positive_number
 
 # Samples per chunk are chosen so that a chunk's (samples, means) distance matrix holds at most
 # this many entries (8 MB of float64), whatever the number of samples.
@@ -86,8 +85,8 @@ def mode_coverage(samples, means, std, threshold=3.0):
             "samples and means must have the same number of dimensions D; got samples of shape "
             f"{samples.shape} and means of shape {means.shape}"
         )
-    std = _check_positive_number("std", std)
-    threshold = _check_positive_number("threshold", threshold)
+    std = check_positive_number("std", std)
+    threshold = check_positive_number("threshold", threshold)
 
     nearest, distances = _nearest_means(samples, means)
     high_quality = distances <= threshold * std
@@ -146,9 +145,3 @@ def _as_float_matrix(name, values):
     return values.astype("float64")
 
 
-def _check_positive_number(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a positive number; got {value!r}")
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive number; got {value}")
-    return float(value)
