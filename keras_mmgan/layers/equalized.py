@@ -16,22 +16,9 @@ Reference:
 import math
 
 import keras
-import numpy as np
 from keras import ops
 
-
-def _check_positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a positive number; got {value!r}")
-    if value <= 0:
-        raise ValueError(f"{name} must be a positive number; got {value}")
-    return float(value)
-
-
-def _check_units(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int; got {value!r}")
-    return int(value)
+from keras_mmgan.validation import check_positive_int, check_positive_number
 
 
 class _Equalized(keras.layers.Layer):
@@ -39,7 +26,7 @@ class _Equalized(keras.layers.Layer):
 
     def __init__(self, gain=math.sqrt(2.0), use_bias=True, activation=None, **kwargs):
         super().__init__(**kwargs)
-        self.gain = _check_positive("gain", gain)
+        self.gain = check_positive_number("gain", gain)
         self.use_bias = bool(use_bias)
         self.activation = keras.activations.get(activation)
 
@@ -104,7 +91,7 @@ class EqualizedDense(_Equalized):
 
     def __init__(self, units, gain=math.sqrt(2.0), use_bias=True, activation=None, **kwargs):
         super().__init__(gain=gain, use_bias=use_bias, activation=activation, **kwargs)
-        self.units = _check_units("units", units)
+        self.units = check_positive_int("units", units)
 
     def build(self, input_shape):
         fan_in = input_shape[-1]
@@ -169,8 +156,8 @@ class EqualizedConv2D(_Equalized):
         **kwargs,
     ):
         super().__init__(gain=gain, use_bias=use_bias, activation=activation, **kwargs)
-        self.filters = _check_units("filters", filters)
-        self.kernel_size = _check_units("kernel_size", kernel_size)
+        self.filters = check_positive_int("filters", filters)
+        self.kernel_size = check_positive_int("kernel_size", kernel_size)
         if padding not in ("same", "valid"):
             raise ValueError(f"padding must be 'same' or 'valid'; got {padding!r}")
         self.padding = padding

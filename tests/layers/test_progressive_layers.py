@@ -161,8 +161,22 @@ def test_equalized_layers_round_trip_config_and_weights(layer, tmp_path):
         (lambda: EqualizedConv2D(4, 0), "kernel_size"),
         (lambda: EqualizedConv2D(4, 3, padding="causal"), "padding"),
         (lambda: EqualizedDense(4, gain=0.0), "gain"),
+        (lambda: EqualizedDense(4, gain=float("inf")), "gain"),
     ],
 )
 def test_equalized_layers_name_bad_arguments(make, name):
     with pytest.raises(ValueError, match=name):
+        make()
+
+
+@pytest.mark.parametrize(
+    "make, name",
+    [
+        (lambda: EqualizedDense(4.0), "units"),
+        (lambda: EqualizedConv2D("4", 3), "filters"),
+        (lambda: EqualizedDense(4, gain="2"), "gain"),
+    ],
+)
+def test_equalized_layers_name_wrong_types(make, name):
+    with pytest.raises(TypeError, match=name):
         make()
