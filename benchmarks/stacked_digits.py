@@ -93,7 +93,9 @@ def train(config, seed, epochs, num_images, batch_size, num_samples, eval_every)
     learning_rate = 2e-4
     if options["decay"]:
         half = epochs * len(dataset) // 2
-        learning_rate = mm.schedules.ConstantThenLinearDecay(2e-4, half, epochs * len(dataset) - half)
+        learning_rate = mm.schedules.ConstantThenLinearDecay(
+            learning_rate, half, epochs * len(dataset) - half
+        )
     gan.compile(
         d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
         g_optimizer=keras.optimizers.Adam(

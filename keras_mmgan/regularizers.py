@@ -16,8 +16,7 @@ import keras
 from keras import ops
 
 from keras_mmgan import backend, losses
-from keras_mmgan.validation import check_positive_int
-from keras_mmgan.validation import check_positive_number
+from keras_mmgan.validation import check_positive_int, check_positive_number
 
 
 class Regularizer:

@@ -23,8 +23,7 @@ References:
 import numpy as np
 
 from keras_mmgan.metrics.classifier import mode_histogram_kl
-from keras_mmgan.validation import as_numpy
-from keras_mmgan.validation import check_positive_number
+from keras_mmgan.validation import as_numpy, check_positive_number
 
 # Samples per chunk are chosen so that a chunk's (samples, means) distance matrix holds at most
 # this many entries (8 MB of float64), whatever the number of samples.
