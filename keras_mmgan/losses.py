@@ -75,6 +75,22 @@ class AdversarialLoss:
     Args:
         from_logits: whether discriminator outputs are logits (`True`) or
             probabilities in (0, 1) (`False`).
+
+    Example:
+
+    A loss of one's own, passed to `compile(loss=...)` like the shipped ones:
+
+    >>> from keras import ops
+    >>> class Softplus(AdversarialLoss):
+    ...     def discriminator_loss(self, real_output, fake_output):
+    ...         real, fake = self.logits(real_output), self.logits(fake_output)
+    ...         return ops.mean(ops.softplus(-real)) + ops.mean(ops.softplus(fake))
+    ...     def generator_loss(self, fake_output, real_output=None):
+    ...         return ops.mean(ops.softplus(-self.logits(fake_output)))
+    >>> round(float(Softplus().generator_loss(ops.zeros((4, 1)))), 4)  # log 2
+    0.6931
+    >>> round(float(Softplus(from_logits=False).generator_loss(ops.full((4, 1), 0.5))), 4)
+    0.6931
     """
 
     name = None
@@ -412,5 +428,14 @@ def get(identifier, from_logits=True):
 
 
 def names():
-    """The loss names that `get` accepts."""
+    """The loss names that `get` (and `compile(loss=...)`) accepts.
+
+    Returns:
+        A sorted list of str.
+
+    Example:
+
+    >>> "hinge" in names(), "lsgan" in names()
+    (True, True)
+    """
     return sorted(_LOSSES)

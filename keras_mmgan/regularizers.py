@@ -31,6 +31,21 @@ class Regularizer:
     Args:
         weight: factor of the term in the phase loss.
         name: the log name of the term.
+
+    Example:
+
+    A term of one's own: it keeps the mean of D's logits on real images near 0.
+
+    ```python
+    class LogitCentring(Regularizer):
+        default_name = "logit_centring"  # logged as "logit_centring"
+
+        def __call__(self, model, batch):
+            logits = model.adversarial_loss.logits(model.discriminate(batch["images"], batch))
+            return keras.ops.square(keras.ops.mean(logits))
+
+    gan.compile(d_optimizer=..., g_optimizer=..., regularizers=[LogitCentring(0.1)])
+    ```
     """
 
     phase = "discriminator"

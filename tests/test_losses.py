@@ -358,3 +358,38 @@ def test_mean_absolute_difference_casts_each_operand_to_float32():
     value = losses.mean_absolute_difference(a, b)
     assert value.dtype == "float32"
     np.testing.assert_allclose(float(value), (0.25 + 2.0) / 2)
+
+
+class Softplus(losses.AdversarialLoss):
+    """The base class's docstring example: the non-saturating loss written by a user."""
+
+    def discriminator_loss(self, real_output, fake_output):
+        real, fake = self.logits(real_output), self.logits(fake_output)
+        return keras.ops.mean(keras.ops.softplus(-real)) + keras.ops.mean(keras.ops.softplus(fake))
+
+    def generator_loss(self, fake_output, real_output=None):
+        return keras.ops.mean(keras.ops.softplus(-self.logits(fake_output)))
+
+
+def test_a_user_defined_loss_equals_the_shipped_one_and_trains():
+    from keras_mmgan import models
+
+    rng = np.random.default_rng(0)
+    real, fake = rng.normal(size=(2, 6, 1)).astype("float32")
+    shipped = losses.NonSaturating()
+    np.testing.assert_allclose(
+        float(Softplus().discriminator_loss(real, fake)),
+        float(shipped.discriminator_loss(real, fake)), rtol=1e-6,
+    )
+    np.testing.assert_allclose(
+        float(Softplus().generator_loss(fake)), float(shipped.generator_loss(fake)), rtol=1e-6
+    )
+    generator = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
+    discriminator = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    gan = models.GAN(generator, discriminator, latent_dim=2, seed=0)
+    gan.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3),
+                loss=Softplus())
+    assert gan.adversarial_loss.__class__ is Softplus
+    history = gan.fit(rng.normal(size=(32, 2)).astype("float32"), batch_size=8, epochs=1,
+                      verbose=0)
+    assert np.isfinite(history.history["d_loss"][0]) and np.isfinite(history.history["g_loss"][0])

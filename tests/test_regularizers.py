@@ -442,3 +442,27 @@ def test_each_regularizer_trains_logs_and_round_trips(regularizer, tmp_path):
     restored = loaded.regularizers[0]
     assert type(restored) is type(regularizer)
     assert restored.get_config() == regularizer.get_config()
+
+
+class LogitCentring(regularizers.Regularizer):
+    """The base class's docstring example: a user-defined discriminator term."""
+
+    default_name = "logit_centring"
+
+    def __call__(self, model, batch):
+        logits = model.adversarial_loss.logits(model.discriminate(batch["images"], batch))
+        return keras.ops.square(keras.ops.mean(logits))
+
+
+def test_a_user_defined_regularizer_enters_its_phase_and_is_logged():
+    gan = compile_gan(make_gan(linear_discriminator()), regularizers=[LogitCentring(3.0)])
+    x = images(8)
+    batch = gan.prepare_batch(x)
+    total, logs = gan._phase_loss(gan.phases()[0], batch)
+    expected = np.mean(np.asarray(gan.discriminator(x))) ** 2
+    np.testing.assert_allclose(float(logs["logit_centring"]), expected, rtol=1e-5)
+    np.testing.assert_allclose(float(total), float(logs["d_loss"]) + 3.0 * expected, rtol=1e-5)
+    _, g_logs = gan._phase_loss(gan.phases()[1], batch)
+    assert "logit_centring" not in g_logs
+    history = gan.fit(images(16), batch_size=8, epochs=1, verbose=0)
+    assert np.isfinite(history.history["logit_centring"][0])

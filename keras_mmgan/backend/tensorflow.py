@@ -28,6 +28,13 @@ def apply_phase(loss_fn, variables, optimizer, checks=None):
 
     Returns:
         The `logs` dict returned by `loss_fn`.
+
+    Example:
+
+    >>> w = keras.Variable(3.0)
+    >>> logs = apply_phase(lambda: (w * w, {"loss": w * w}), [w], keras.optimizers.SGD(0.25))
+    >>> float(logs["loss"]), float(w)  # w - 0.25 * 2w
+    (9.0, 1.5)
     """
     with tf.GradientTape() as tape:
         loss, logs = loss_fn()
@@ -59,7 +66,16 @@ def apply_phase(loss_fn, variables, optimizer, checks=None):
 
 
 def num_replicas():
-    """The number of replicas training in sync (1 outside a distribution strategy)."""
+    """The number of replicas training in sync.
+
+    Returns:
+        An int: 1 outside a distribution strategy.
+
+    Example:
+
+    >>> num_replicas()
+    1
+    """
     context = tf.distribute.get_replica_context()
     return 1 if context is None else context.num_replicas_in_sync
 
@@ -78,6 +94,11 @@ def replica_share(draw, num_samples):
 
     Returns:
         A tensor `(num_samples, ...)`.
+
+    Example:
+
+    >>> keras.ops.convert_to_numpy(replica_share(keras.ops.arange, 3))  # one replica: all
+    array([0, 1, 2], dtype=int32)
     """
     context = tf.distribute.get_replica_context()
     if context is None or context.num_replicas_in_sync == 1:
@@ -105,6 +126,14 @@ def guard(x, name, condition=None):
 
     Returns:
         `x`, with a control dependency on the check.
+
+    Example:
+
+    >>> with nonfinite_errors(lambda: 4):
+    ...     guard(tf.constant([1.0, float("nan")]), "images")
+    Traceback (most recent call last):
+    ...
+    ValueError: images contain NaN or Inf values (met at training step 5); clean the data before calling fit().
     """
     check = _assert_valid(x if condition is None else condition, name)
     with tf.control_dependencies([check]):
@@ -120,6 +149,11 @@ def input_gradients(fn, inputs):
 
     Returns:
         A tensor shaped like `inputs`.
+
+    Example:
+
+    >>> keras.ops.convert_to_numpy(input_gradients(lambda x: x**2, tf.constant([1.0, 2.0])))
+    array([2., 4.], dtype=float32)
     """
     with tf.GradientTape() as tape:
         tape.watch(inputs)
@@ -134,6 +168,20 @@ def nonfinite_errors(step_fn):
     Args:
         step_fn: callable returning the number of training steps completed,
             read when the error is met.
+
+    Example:
+
+    A phase whose loss is NaN stops with a `ValueError` and leaves its weights as they were:
+
+    >>> w = keras.Variable(1.0)
+    >>> try:
+    ...     with nonfinite_errors(lambda: 0):
+    ...         apply_phase(lambda: (w * float("nan"), {}), [w], keras.optimizers.SGD(0.1))
+    ... except ValueError as error:
+    ...     print(str(error).split(".")[0])
+    Training stopped at step 1: the loss became NaN or Inf
+    >>> float(w)
+    1.0
     """
     try:
         yield
@@ -170,6 +218,16 @@ def export_archive(model, endpoints, path):
             `input_signature` is a list of `keras.InputSpec`-like
             `(shape, dtype)` pairs.
         path: directory to write.
+
+    Example:
+
+    >>> import tempfile
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> path = tempfile.mkdtemp()
+    >>> export_archive(model, {"serve": (model, [((None, 2), "float32")])}, path)
+    >>> reloaded = tf.saved_model.load(path)  # kept: its functions need its variables
+    >>> reloaded.serve(tf.ones((3, 2))).shape
+    TensorShape([3, 1])
     """
     archive = keras.export.ExportArchive()
     archive.track(model)
@@ -187,6 +245,14 @@ def write_image_summary(log_dir, name, images, step):
         name: the summary's tag.
         images: array `(N, H, W, C)` in [-1, 1].
         step: the step (epoch) to file it under.
+
+    Example:
+
+    >>> import os, tempfile
+    >>> log_dir = tempfile.mkdtemp()
+    >>> write_image_summary(log_dir, "samples", tf.zeros((2, 8, 8, 3)), step=0)
+    >>> [name.startswith("events.out.tfevents") for name in os.listdir(log_dir)]
+    [True]
     """
     writer = tf.summary.create_file_writer(str(log_dir))
     with writer.as_default():
