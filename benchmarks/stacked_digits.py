@@ -14,6 +14,12 @@ confidence (its mean top softmax probability on the channels of 2,000 samples;
 labelled unevenly, which raises the KL of the digits, and with it the KL,
 without any collapse. `--eval-every k` also scores 10,000 samples every k epochs.
 
+`--backup-dir DIR` keeps the whole training state in DIR after every epoch
+(`keras_mmgan.callbacks.BackupAndRestore`, with the trajectory so far); the same
+command run again, with the same or a larger `--epochs`, continues from it. The
+continued run matches an uninterrupted one in distribution, not bit for bit: the
+data's shuffle order restarts with the process.
+
     python benchmarks/stacked_digits.py --out benchmarks/results/stacked_digits
 """
 
@@ -63,20 +69,37 @@ def score(samples, classifier):
 
 
 class Trajectory(keras.callbacks.Callback):
-    """Scores 10,000 samples every `every` epochs (a fixed seed; Keras's running BN averages)."""
+    """Scores 10,000 samples every `every` epochs (a fixed seed; Keras's running BN averages).
 
-    def __init__(self, gan, classifier, every):
+    With a `path`, the scores so far are kept there (and read back), so a resumed run keeps them.
+    """
+
+    def __init__(self, gan, classifier, every, path=None):
         super().__init__()
-        self.gan, self.classifier, self.every, self.history = gan, classifier, every, []
+        self.gan, self.classifier, self.every, self.path = gan, classifier, every, path
+        self.history = json.load(open(path)) if path and os.path.exists(path) else []
 
     def on_epoch_end(self, epoch, logs=None):
         if self.every and (epoch + 1) % self.every == 0:
             _, result = score(self.gan.generate(10_000, seed=1), self.classifier)
             self.history.append({"epoch": epoch + 1, **result})
             print(json.dumps(self.history[-1]), flush=True)
+            if self.path:
+                with open(self.path, "w") as f:
+                    json.dump(self.history, f)
 
 
-def train(config, seed, epochs, num_images, batch_size, num_samples, eval_every):
+def backup_callbacks(backup_dir, epochs):
+    """A backup after every epoch that later runs continue from, refused if it is past `epochs`."""
+    metadata = os.path.join(backup_dir, "training_metadata.json")
+    done = json.load(open(metadata))["epoch"] if os.path.exists(metadata) else 0
+    if done > epochs:
+        raise ValueError(f"--backup-dir {backup_dir} holds {done} epochs of training, more than "
+                         f"--epochs {epochs}; pass --epochs >= {done} or another directory")
+    return [mm.callbacks.BackupAndRestore(backup_dir, delete_checkpoint=False)], done
+
+
+def train(config, seed, epochs, num_images, batch_size, num_samples, eval_every, backup_dir=None):
     options = CONFIGS[config]
     pack = options["gan"].get("pack", 1)
     keras.utils.set_random_seed(seed)
@@ -106,9 +129,15 @@ def train(config, seed, epochs, num_images, batch_size, num_samples, eval_every)
         ],
     )
     classifier = mm.metrics.digit_classifier()
-    trajectory = Trajectory(gan, classifier, eval_every)
+    callbacks, resumed_from = [], 0
+    if backup_dir:
+        os.makedirs(backup_dir, exist_ok=True)
+        callbacks, resumed_from = backup_callbacks(backup_dir, epochs)
+    path = os.path.join(backup_dir, "trajectory.json") if backup_dir else None
+    trajectory = Trajectory(gan, classifier, eval_every, path)
+    callbacks.append(trajectory)
     start = time.perf_counter()
-    gan.fit(dataset, epochs=epochs, verbose=0, callbacks=[trajectory])
+    gan.fit(dataset, epochs=epochs, verbose=0, callbacks=callbacks)
     seconds = time.perf_counter() - start
     # First with Keras's running batch-norm averages, then with statistics recomputed for the
     # weights that generate (the EMA weights when kept): the reported score.
@@ -122,7 +151,8 @@ def train(config, seed, epochs, num_images, batch_size, num_samples, eval_every)
         "samples": num_samples, "epochs": epochs, "training_images": num_images,
         "generator_filters": options["generator_filters"],
         "discriminator_filters": options["discriminator_filters"],
-        "train_seconds": round(seconds, 1), "trajectory": trajectory.history,
+        "train_seconds": round(seconds, 1),
+        "resumed_from_epoch": resumed_from, "trajectory": trajectory.history,
     }
     return samples, modes, result
 
@@ -138,14 +168,19 @@ def main(argv=None):
     parser.add_argument("--num-samples", type=int, default=26_000)
     parser.add_argument("--eval-every", type=int, default=0,
                         help="score 10,000 samples every this many epochs (0: only at the end)")
+    parser.add_argument("--backup-dir", default=None,
+                        help="keep the training state here; a later run continues from it (one "
+                             "config and seed per directory; not with a decaying rate)")
     args = parser.parse_args(argv)
+    if args.backup_dir and len(args.configs) * len(args.seeds) > 1:
+        parser.error("--backup-dir holds one run: pass one config and one seed")
     os.makedirs(args.out, exist_ok=True)
     results_path = os.path.join(args.out, "results.json")
     for config in args.configs:
         for seed in args.seeds:
             samples, modes, result = train(
                 config, seed, args.epochs, args.num_images, args.batch_size, args.num_samples,
-                args.eval_every,
+                args.eval_every, args.backup_dir,
             )
             print(json.dumps(result), flush=True)
             suffix = "" if args.epochs == 10 else f"_{args.epochs}_epochs"
