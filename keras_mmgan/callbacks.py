@@ -192,10 +192,10 @@ class SampleGrid(keras.callbacks.Callback):
         super().__init__()
         self.tensorboard_dir = tensorboard_dir
         self.directory = directory
-        self.num_samples = num_samples
+        self.num_samples = check_positive_int("num_samples", num_samples)
         self.captions = list(captions) if captions is not None else None
-        self.per_condition = per_condition
-        self.every = every
+        self.per_condition = check_positive_int("per_condition", per_condition)
+        self.every = check_positive_int("every", every)
         self.seed = seed
 
     def on_epoch_end(self, epoch, logs=None):
@@ -320,8 +320,8 @@ class GANEvaluator(keras.callbacks.Callback):
         self.real_images = real_images
         self.extractor = extractor
         self.metric_names = tuple(metrics)
-        self.num_samples = num_samples
-        self.every = every
+        self.num_samples = check_positive_int("num_samples", num_samples)
+        self.every = check_positive_int("every", every)
         self.generate_kwargs = dict(generate_kwargs or {})
         self.seed = seed
         self.extractor_name = extractor_name or getattr(extractor, "name", "extractor")

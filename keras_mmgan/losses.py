@@ -15,6 +15,8 @@ Reference:
 """
 
 import keras
+
+from keras_mmgan.validation import check_weight
 from keras import ops
 
 _EPSILON = 1e-7
@@ -361,7 +363,8 @@ class Hybrid(AdversarialLoss):
         for key, weight in items:
             if isinstance(key, dict):
                 key = keras.saving.deserialize_keras_object(key)
-            self.losses.append((get(key, from_logits=from_logits), float(weight)))
+            loss = get(key, from_logits=from_logits)
+            self.losses.append((loss, check_weight(f"the weight of {loss.name!r}", weight)))
 
     @property
     def needs_real_output(self):

@@ -16,7 +16,7 @@ import keras
 from keras import ops
 
 from keras_mmgan import backend, losses
-from keras_mmgan.validation import check_positive_int, check_positive_number
+from keras_mmgan.validation import check_positive_int, check_positive_number, check_weight
 
 
 class Regularizer:
@@ -52,7 +52,7 @@ class Regularizer:
     default_name = None
 
     def __init__(self, weight=1.0, name=None):
-        self.weight = float(weight)
+        self.weight = check_weight("weight", weight)
         self.name = name or self.default_name
 
     def __call__(self, model, batch):
@@ -336,7 +336,7 @@ class ModeSeeking(Regularizer):
 
     def __init__(self, weight=1.0, eps=1e-5, max_ratio=None, name=None):
         super().__init__(weight, name)
-        self.eps = float(eps)
+        self.eps = check_positive_number("eps", eps)
         if max_ratio is not None:
             max_ratio = check_positive_number("max_ratio", max_ratio)
         self.max_ratio = max_ratio

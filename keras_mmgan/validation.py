@@ -42,10 +42,34 @@ def check_positive_number(name, value):
     >>> check_positive_number("std", 0.05)
     0.05
     """
+    return _check_real(name, value, "a positive number", lambda v: v > 0)
+
+
+def check_weight(name, value):
+    """Returns `value` as a float; raises if it is not a finite real number >= 0.
+
+    For the weights of loss terms: 0 turns a term off, a negative weight would reward it.
+
+    Args:
+        name: the argument's name, for the message.
+        value: the value to check (bools are rejected).
+
+    Returns:
+        `float(value)`.
+
+    Example:
+
+    >>> check_weight("l1_weight", 100)
+    100.0
+    """
+    return _check_real(name, value, "a number >= 0", lambda v: v >= 0)
+
+
+def _check_real(name, value, expected, valid):
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a positive number; got {value!r}")
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive number; got {value}")
+        raise TypeError(f"{name} must be {expected}; got {value!r}")
+    if not (np.isfinite(value) and valid(value)):
+        raise ValueError(f"{name} must be {expected}; got {value}")
     return float(value)
 
 

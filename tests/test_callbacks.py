@@ -322,3 +322,25 @@ def test_recompute_batch_norm_runs_a_plain_keras_model_on_the_inputs():
     dataset = tf.data.Dataset.from_tensor_slices((x, x)).batch(6)
     assert recompute_batch_norm(model, dataset) == 2
     np.testing.assert_allclose(np.array(model.layers[1].moving_mean), x.mean(0), rtol=1e-5)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"num_samples": 0}, "num_samples must be a positive int; got 0"),
+    ({"every": 0}, "every must be a positive int; got 0"),
+    ({"per_condition": 2.5}, "per_condition must be a positive int; got 2.5"),
+])
+def test_sample_grid_names_a_bad_count(tmp_path, kwargs, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        SampleGrid(str(tmp_path), **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"num_samples": 0}, "num_samples must be a positive int; got 0"),
+    ({"every": -1}, "every must be a positive int; got -1"),
+])
+def test_gan_evaluator_names_a_bad_count(kwargs, message):
+    from keras_mmgan.callbacks import GANEvaluator
+
+    extractor = keras.Sequential([keras.Input((4,)), keras.layers.Identity()])
+    with pytest.raises(ValueError, match=message):
+        GANEvaluator(np.zeros((16, 4), "float32"), extractor, **kwargs)

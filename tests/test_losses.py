@@ -393,3 +393,10 @@ def test_a_user_defined_loss_equals_the_shipped_one_and_trains():
     history = gan.fit(rng.normal(size=(32, 2)).astype("float32"), batch_size=8, epochs=1,
                       verbose=0)
     assert np.isfinite(history.history["d_loss"][0]) and np.isfinite(history.history["g_loss"][0])
+
+
+def test_hybrid_weights_must_be_finite_numbers_at_least_zero():
+    with pytest.raises(ValueError, match="the weight of 'hinge' must be a number >= 0; got -0.5"):
+        losses.get({"lsgan": 1.0, "hinge": -0.5})
+    with pytest.raises(TypeError, match="the weight of 'lsgan' must be a number >= 0"):
+        losses.get({"lsgan": "1"})

@@ -466,3 +466,17 @@ def test_a_user_defined_regularizer_enters_its_phase_and_is_logged():
     assert "logit_centring" not in g_logs
     history = gan.fit(images(16), batch_size=8, epochs=1, verbose=0)
     assert np.isfinite(history.history["logit_centring"][0])
+
+
+@pytest.mark.parametrize("weight, error", [
+    (-1.0, ValueError), (float("nan"), ValueError), ("a", TypeError), (True, TypeError),
+])
+def test_regularizer_weights_must_be_finite_numbers_at_least_zero(weight, error):
+    with pytest.raises(error, match="weight must be a number >= 0"):
+        regularizers.GradientPenalty(weight)
+    assert LogitCentring(0).weight == 0.0  # 0 turns a term off
+
+
+def test_mode_seeking_eps_must_be_positive():
+    with pytest.raises(ValueError, match="eps must be a positive number; got 0"):
+        regularizers.ModeSeeking(eps=0)

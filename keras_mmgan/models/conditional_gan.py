@@ -13,7 +13,7 @@ from keras import ops
 
 from keras_mmgan import backend
 from keras_mmgan.models.gan import GAN
-from keras_mmgan.validation import check_positive_int
+from keras_mmgan.validation import check_positive_int, check_weight
 
 _CONDITIONINGS = ("concat", "projection")
 
@@ -101,7 +101,7 @@ class ConditionalGAN(GAN):
         self.num_classes = check_positive_int("num_classes", num_classes)
         self.auxiliary_classifier = bool(auxiliary_classifier)
         self.conditioning = conditioning
-        self.class_weight = float(class_weight)
+        self.class_weight = check_weight("class_weight", class_weight)
         self.classify_fakes = bool(classify_fakes)
         super().__init__(generator, discriminator, latent_dim, seed=seed, **kwargs)
         self._check_networks()

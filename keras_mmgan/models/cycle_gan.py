@@ -9,6 +9,7 @@ from keras_mmgan.losses import mean_absolute_difference as _l1
 from keras_mmgan.datasets import pipeline
 from keras_mmgan.layers.image_pool import ImagePool
 from keras_mmgan.models.gan import GAN
+from keras_mmgan.validation import check_weight
 
 
 @keras.saving.register_keras_serializable(package="keras_mmgan")
@@ -82,13 +83,8 @@ class CycleGAN(GAN):
                 raise TypeError(f"{name} must be a keras.Model; got {type(network).__name__}")
         self.generator_f = generator_f
         self.discriminator_x = discriminator_x
-        self.cycle_weight = float(cycle_weight)
-        self.identity_weight = float(identity_weight)
-        if self.cycle_weight < 0 or self.identity_weight < 0:
-            raise ValueError(
-                f"cycle_weight and identity_weight must be >= 0; got {cycle_weight}, "
-                f"{identity_weight}"
-            )
+        self.cycle_weight = check_weight("cycle_weight", cycle_weight)
+        self.identity_weight = check_weight("identity_weight", identity_weight)
         x_shape = tuple(generator_g.input_shape[1:])
         y_shape = tuple(generator_g.output_shape[1:])
         if tuple(generator_f.input_shape[1:]) != y_shape or (

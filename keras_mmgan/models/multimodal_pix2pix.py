@@ -6,7 +6,7 @@ from keras import ops
 
 from keras_mmgan import regularizers
 from keras_mmgan.models.pix2pix import Pix2Pix
-from keras_mmgan.validation import check_positive_int
+from keras_mmgan.validation import check_positive_int, check_weight
 
 
 @keras.saving.register_keras_serializable(package="keras_mmgan")
@@ -81,7 +81,7 @@ class MultimodalPix2Pix(Pix2Pix):
             generator, discriminator, l1_weight=l1_weight, seed=seed, latent_dim=latent_dim,
             **kwargs,
         )
-        self.mode_seeking_weight = float(mode_seeking_weight)
+        self.mode_seeking_weight = check_weight("mode_seeking_weight", mode_seeking_weight)
         self._mode_seeking = regularizers.ModeSeeking(
             self.mode_seeking_weight, max_ratio=mode_seeking_max_ratio
         )

@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_mmgan import backend, losses
 from keras_mmgan.models.gan import GAN
+from keras_mmgan.validation import check_weight
 
 
 @keras.saving.register_keras_serializable(package="keras_mmgan")
@@ -53,9 +54,7 @@ class Pix2Pix(GAN):
         latent_dim = kwargs.pop("latent_dim", None) if self.uses_latents else None
         kwargs.pop("latent_dim", None)
         super().__init__(generator, discriminator, latent_dim, seed=seed, **kwargs)
-        self.l1_weight = float(l1_weight)
-        if self.l1_weight < 0:
-            raise ValueError(f"l1_weight must be >= 0; got {l1_weight}")
+        self.l1_weight = check_weight("l1_weight", l1_weight)
         inputs = discriminator.inputs
         if len(inputs) != 2:
             raise ValueError(

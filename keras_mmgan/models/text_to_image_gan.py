@@ -13,6 +13,7 @@ from keras import ops
 
 from keras_mmgan import regularizers
 from keras_mmgan.models.gan import GAN
+from keras_mmgan.validation import check_weight
 
 
 def _dtype_kind(values):
@@ -103,7 +104,7 @@ class TextToImageGAN(GAN):
         self.image_encoder = image_encoder
         super().__init__(generator, discriminator, latent_dim, seed=seed, **kwargs)
         self.vectorizer = vectorizer
-        self.latent_weight = float(latent_weight)
+        self.latent_weight = check_weight("latent_weight", latent_weight)
         text_dim = text_encoder.output_shape[-1]
         expected = self.latent_dim + text_dim
         if generator.input_shape[-1] != expected:

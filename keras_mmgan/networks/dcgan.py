@@ -9,6 +9,7 @@ import keras
 from keras import layers
 
 from keras_mmgan.layers.minibatch_std import MinibatchStdDev
+from keras_mmgan.validation import check_positive_int
 
 
 def _check_image_shape(image_shape, num_upsamplings):
@@ -56,6 +57,11 @@ def dcgan_generator(
     Reference:
         Radford et al., ICLR 2016.
     """
+    latent_dim = check_positive_int("latent_dim", latent_dim)
+    base_filters = check_positive_int("base_filters", base_filters)
+    num_upsamplings = check_positive_int("num_upsamplings", num_upsamplings)
+    if num_classes is not None:
+        num_classes = check_positive_int("num_classes", num_classes)
     height, width, channels = _check_image_shape(image_shape, num_upsamplings)
     factor = 2**num_upsamplings
     filters = base_filters * 2 ** (num_upsamplings - 1)
@@ -135,6 +141,11 @@ def dcgan_discriminator(
         Radford et al., ICLR 2016. Miyato & Koyama, "cGANs with Projection
         Discriminator", ICLR 2018.
     """
+    base_filters = check_positive_int("base_filters", base_filters)
+    num_downsamplings = check_positive_int("num_downsamplings", num_downsamplings)
+    for name, value in (("num_classes", num_classes), ("vocab_size", vocab_size)):
+        if value is not None:
+            check_positive_int(name, value)
     image_shape = _check_image_shape(image_shape, num_downsamplings)
     if auxiliary_classifier and num_classes is None:
         raise ValueError("auxiliary_classifier=True needs num_classes")

@@ -166,3 +166,8 @@ def test_acgan_discriminator_class_loss(classify_fakes):
         assert float(logs["d_class_loss"]) > float(real_ce)
     else:
         np.testing.assert_allclose(float(logs["d_class_loss"]), float(real_ce), rtol=1e-6)
+
+
+def test_class_weight_must_be_a_finite_number_at_least_zero():
+    with pytest.raises(ValueError, match="class_weight must be a number >= 0; got nan"):
+        make_gan(auxiliary_classifier=True, class_weight=float("nan"))

@@ -165,3 +165,13 @@ def test_evaluate_leaves_the_pools_alone():
     counts = int(model.pool_x.count), int(model.pool_y.count)
     model.evaluate(x, y, batch_size=4, verbose=0)
     assert (int(model.pool_x.count), int(model.pool_y.count)) == counts == (4, 4)
+
+
+@pytest.mark.parametrize("weights, error", [
+    ({"cycle_weight": -1.0}, ValueError), ({"identity_weight": float("nan")}, ValueError),
+    ({"cycle_weight": "10"}, TypeError),
+])
+def test_loss_weights_must_be_finite_numbers_at_least_zero(weights, error):
+    name = next(iter(weights))
+    with pytest.raises(error, match=f"{name} must be a number >= 0"):
+        make_model(**weights)

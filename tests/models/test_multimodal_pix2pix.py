@@ -100,3 +100,9 @@ def test_mode_seeking_bound_is_passed_on_and_saved(tmp_path):
     path = str(tmp_path / "bounded.keras")
     model.save(path)
     assert keras.saving.load_model(path)._mode_seeking.max_ratio == 0.5
+
+
+def test_mode_seeking_weight_must_be_a_finite_number_at_least_zero():
+    with pytest.raises(ValueError, match="mode_seeking_weight must be a number >= 0; got -1"):
+        make_model(mode_seeking_weight=-1.0)
+    assert make_model(mode_seeking_weight=0).mode_seeking_weight == 0.0  # off

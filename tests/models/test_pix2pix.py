@@ -117,3 +117,11 @@ def test_export_serves_source_images(tmp_path):
         served.serve(tf.constant(source)).numpy(), model.generate(images=source), rtol=1e-5
     )
     assert not hasattr(served, "serve_with_noise")
+
+
+@pytest.mark.parametrize("l1_weight, error", [
+    (-1.0, ValueError), (float("inf"), ValueError), (None, TypeError),
+])
+def test_l1_weight_must_be_a_finite_number_at_least_zero(l1_weight, error):
+    with pytest.raises(error, match="l1_weight must be a number >= 0"):
+        make_model(l1_weight=l1_weight)

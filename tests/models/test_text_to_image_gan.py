@@ -166,3 +166,13 @@ def test_constructor_and_generate_errors():
             mm.build_text_encoder(50),
             latent_dim=16,
         )
+
+
+def test_latent_weight_must_be_a_finite_number_at_least_zero():
+    shape = (8, 8, 3)
+    with pytest.raises(ValueError, match="latent_weight must be a number >= 0; got -0.5"):
+        mm.build_gan(
+            mm.build_encoder(shape, latent_dim=16), mm.build_text_encoder(50),
+            mm.build_generator(16, 128, image_shape=shape), mm.build_discriminator(shape, 50),
+            latent_weight=-0.5,
+        )

@@ -91,3 +91,24 @@ def test_minibatch_std_adds_one_channel_before_the_last_convolution():
     layer = next(layer for layer in model.layers if isinstance(layer, MinibatchStdDev))
     assert layer.output.shape[-1] == layer.input.shape[-1] + 1
     assert model(np.zeros((4, 28, 28, 3), "float32")).shape == (4, 1)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"latent_dim": 0}, "latent_dim must be a positive int; got 0"),
+    ({"base_filters": 0}, "base_filters must be a positive int; got 0"),
+    ({"num_upsamplings": 0}, "num_upsamplings must be a positive int; got 0"),
+    ({"num_classes": 0}, "num_classes must be a positive int; got 0"),
+])
+def test_generator_names_a_bad_size(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        dcgan_generator(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"base_filters": -1}, "base_filters must be a positive int; got -1"),
+    ({"num_downsamplings": 0}, "num_downsamplings must be a positive int; got 0"),
+    ({"vocab_size": 0}, "vocab_size must be a positive int; got 0"),
+])
+def test_discriminator_names_a_bad_size(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        dcgan_discriminator(**kwargs)
