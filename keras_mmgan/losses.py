@@ -15,9 +15,9 @@ Reference:
 """
 
 import keras
+from keras import ops
 
 from keras_mmgan.validation import check_weight
-from keras import ops
 
 _EPSILON = 1e-7
 
@@ -364,7 +364,8 @@ class Hybrid(AdversarialLoss):
             if isinstance(key, dict):
                 key = keras.saving.deserialize_keras_object(key)
             loss = get(key, from_logits=from_logits)
-            self.losses.append((loss, check_weight(f"the weight of {loss.name!r}", weight)))
+            label = loss.name or type(loss).__name__
+            self.losses.append((loss, check_weight(f"the weight of {label!r}", weight)))
 
     @property
     def needs_real_output(self):
