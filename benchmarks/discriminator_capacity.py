@@ -20,28 +20,16 @@ import keras
 import numpy as np
 
 import keras_mmgan as mm
-from stacked_digits import CONFIGS, LATENT_DIM
+from stacked_digits import CONFIGS, LATENT_DIM, build_gan, compile_gan
 
 
 def load_generator(backup_dir, config):
     """The generator of a backup, with its EMA weights when the config keeps them."""
-    options = CONFIGS[config]
-    generator = mm.networks.dcgan_generator(
-        LATENT_DIM, (28, 28, 3), base_filters=options["generator_filters"]
-    )
-    discriminator = mm.networks.dcgan_discriminator(
-        (28, 28, 3), base_filters=options["discriminator_filters"], **options["discriminator"]
-    )
-    gan = mm.models.GAN(generator, discriminator, LATENT_DIM, seed=0, **options["gan"])
-    gan.compile(
-        d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
-        g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5, use_ema=options["ema"]),
-        regularizers=[getattr(mm.regularizers, n)(**k) for n, k in options["regularizers"]],
-    )
+    gan = compile_gan(build_gan(config, seed=0), config)
     gan.load_weights(os.path.join(backup_dir, "latest.weights.h5"))
-    if options["ema"]:
-        gan.g_optimizer.finalize_variable_values(generator.trainable_variables)
-    return generator
+    if CONFIGS[config]["ema"]:
+        gan.g_optimizer.finalize_variable_values(gan.generator.trainable_variables)
+    return gan.generator
 
 
 def samples(generator, num_samples, seed):

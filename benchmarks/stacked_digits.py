@@ -99,11 +99,10 @@ def backup_callbacks(backup_dir, epochs):
     return [mm.callbacks.BackupAndRestore(backup_dir, delete_checkpoint=False)], done
 
 
-def train(config, seed, epochs, num_images, batch_size, num_samples, eval_every, backup_dir=None):
+def build_gan(config, seed):
+    """The networks and GAN of a configuration, not compiled."""
     options = CONFIGS[config]
     pack = options["gan"].get("pack", 1)
-    keras.utils.set_random_seed(seed)
-    data = mm.datasets.stacked_digits(num_images, seed=seed)
     generator = mm.networks.dcgan_generator(
         LATENT_DIM, (28, 28, 3), base_filters=options["generator_filters"]
     )
@@ -111,14 +110,12 @@ def train(config, seed, epochs, num_images, batch_size, num_samples, eval_every,
         (28, 28, 3 * pack), base_filters=options["discriminator_filters"],
         **options["discriminator"],
     )
-    gan = mm.models.GAN(generator, discriminator, LATENT_DIM, seed=seed, **options["gan"])
-    dataset = mm.datasets.make_dataset(data["images"], batch_size=batch_size, seed=seed)
-    learning_rate = 2e-4
-    if options["decay"]:
-        half = epochs * len(dataset) // 2
-        learning_rate = mm.schedules.ConstantThenLinearDecay(
-            learning_rate, half, epochs * len(dataset) - half
-        )
+    return mm.models.GAN(generator, discriminator, LATENT_DIM, seed=seed, **options["gan"])
+
+
+def compile_gan(gan, config, learning_rate=2e-4):
+    """Adam (beta_1 0.5) for both phases, the generator's EMA and the regularizers of `config`."""
+    options = CONFIGS[config]
     gan.compile(
         d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
         g_optimizer=keras.optimizers.Adam(
@@ -128,6 +125,22 @@ def train(config, seed, epochs, num_images, batch_size, num_samples, eval_every,
             getattr(mm.regularizers, name)(**kwargs) for name, kwargs in options["regularizers"]
         ],
     )
+    return gan
+
+
+def train(config, seed, epochs, num_images, batch_size, num_samples, eval_every, backup_dir=None):
+    options = CONFIGS[config]
+    keras.utils.set_random_seed(seed)
+    data = mm.datasets.stacked_digits(num_images, seed=seed)
+    gan = build_gan(config, seed)
+    dataset = mm.datasets.make_dataset(data["images"], batch_size=batch_size, seed=seed)
+    learning_rate = 2e-4
+    if options["decay"]:
+        half = epochs * len(dataset) // 2
+        learning_rate = mm.schedules.ConstantThenLinearDecay(
+            learning_rate, half, epochs * len(dataset) - half
+        )
+    compile_gan(gan, config, learning_rate)
     classifier = mm.metrics.digit_classifier()
     callbacks, resumed_from = [], 0
     if backup_dir:
