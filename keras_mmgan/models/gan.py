@@ -140,6 +140,16 @@ class PhaseOptimizers:
         return f"PhaseOptimizers({', '.join(o.name for o in self.optimizers)})"
 
 
+def _check_latent_input(generator, latent_dim):
+    """A generator with one input of known size must take `latent_dim` values."""
+    inputs = getattr(generator, "inputs", None) or []
+    if len(inputs) == 1 and inputs[0].shape[-1] not in (None, latent_dim):
+        raise ValueError(
+            f"the generator takes inputs of shape {tuple(inputs[0].shape)}, but "
+            f"latent_dim={latent_dim}: pass the generator's input size as latent_dim"
+        )
+
+
 @keras.saving.register_keras_serializable(package="keras_mmgan")
 class GAN(SavesSeedState, keras.Model):
     """An unconditional GAN trained with `fit`, and the engine of every family.
@@ -210,6 +220,9 @@ class GAN(SavesSeedState, keras.Model):
         self.latent_dim = None if latent_dim is None else check_positive_int(
             "latent_dim", latent_dim
         )
+        # Families that feed their generator more than z check its inputs themselves.
+        if type(self).generate_images is GAN.generate_images:
+            _check_latent_input(generator, self.latent_dim)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed, name="latent_seed")
         self.pack = check_positive_int("pack", pack)

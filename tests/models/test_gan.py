@@ -115,6 +115,12 @@ def test_compile_refuses_bad_d_steps():
         compile_gan(make_gan(), d_steps=0)
 
 
+def test_a_generator_of_another_latent_size_is_named():
+    message = f"shape \\(None, {LATENT_DIM}\\).*latent_dim={LATENT_DIM - 1}"
+    with pytest.raises(ValueError, match=message):
+        models.GAN(mlp_generator(), mlp_discriminator(), LATENT_DIM - 1)
+
+
 def test_fit_before_compile():
     with pytest.raises(RuntimeError, match="compile"):
         make_gan().fit(data(), epochs=1, verbose=0)
