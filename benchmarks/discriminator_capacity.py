@@ -15,18 +15,23 @@ import argparse
 import json
 import os
 import time
+import warnings
 
 import keras
 import numpy as np
 
 import keras_mmgan as mm
-from stacked_digits import CONFIGS, LATENT_DIM, build_gan, compile_gan
+from stacked_digits import CONFIGS, LATENT_DIM, build_gan, compile_gan, learning_rate
 
 
 def load_generator(backup_dir, config):
     """The generator of a backup, with its EMA weights when the config keeps them."""
-    gan = compile_gan(build_gan(config, seed=0), config)
-    gan.load_weights(os.path.join(backup_dir, "latest.weights.h5"))
+    # A schedule in place of a constant rate changes the optimizers' variables, and Keras then
+    # only warns that it skips them (the EMA weights among them): make that an error.
+    gan = compile_gan(build_gan(config, seed=0), config, learning_rate(config, total_steps=2))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="Skipping variable loading")
+        gan.load_weights(os.path.join(backup_dir, "latest.weights.h5"))
     if CONFIGS[config]["ema"]:
         gan.g_optimizer.finalize_variable_values(gan.generator.trainable_variables)
     return gan.generator

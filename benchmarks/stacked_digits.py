@@ -131,19 +131,21 @@ def compile_gan(gan, config, learning_rate=2e-4):
     return gan
 
 
+def learning_rate(config, total_steps, base=2e-4):
+    """`base`, or for a decaying config `base` decaying linearly to 0 over the second half."""
+    if not CONFIGS[config]["decay"]:
+        return base
+    half = total_steps // 2
+    return mm.schedules.ConstantThenLinearDecay(base, half, total_steps - half)
+
+
 def train(config, seed, epochs, num_images, batch_size, num_samples, eval_every, backup_dir=None):
     options = CONFIGS[config]
     keras.utils.set_random_seed(seed)
     data = mm.datasets.stacked_digits(num_images, seed=seed)
     gan = build_gan(config, seed)
     dataset = mm.datasets.make_dataset(data["images"], batch_size=batch_size, seed=seed)
-    learning_rate = 2e-4
-    if options["decay"]:
-        half = epochs * len(dataset) // 2
-        learning_rate = mm.schedules.ConstantThenLinearDecay(
-            learning_rate, half, epochs * len(dataset) - half
-        )
-    compile_gan(gan, config, learning_rate)
+    compile_gan(gan, config, learning_rate(config, epochs * len(dataset)))
     classifier = mm.metrics.digit_classifier()
     callbacks, resumed_from = [], 0
     if backup_dir:
