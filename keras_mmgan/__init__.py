@@ -16,4 +16,4 @@ from keras_mmgan.builders import build_gan
 from keras_mmgan.builders import build_generator
 from keras_mmgan.builders import build_text_encoder
 
-__version__ = "0.4.2"
+__version__ = "0.4.3"
