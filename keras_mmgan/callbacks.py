@@ -3,6 +3,7 @@
 import contextlib
 import json
 import os
+import warnings
 
 import keras
 import numpy as np
@@ -532,7 +533,8 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
     and resumed run trains on the same batches, with the same weights, as an
     uninterrupted one. Everything a GAN carries is in the backup: both
     optimizers (with their moving averages), the noise streams and the
-    history pools.
+    history pools. A backup that does not fit the model (an optimizer compiled
+    otherwise, say) raises a `ValueError` instead of Keras's warning.
 
     The run is exactly the same when the data yields the same batches in
     each epoch (no shuffling, or a shuffle with a fixed order per epoch). The
@@ -562,7 +564,20 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         self._to_skip = 0
 
     def on_train_begin(self, logs=None):
-        super().on_train_begin(logs)
+        # Keras only warns when a backup's variables do not fit the model (an optimizer built
+        # otherwise, say) and goes on without them: a silently different run.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", message="Skipping variable loading")
+            try:
+                super().on_train_begin(logs)
+            except (UserWarning, ValueError) as error:  # Keras gathers the warnings in one
+                if "Skipping variable loading" not in str(error):
+                    raise
+                raise ValueError(
+                    f"the backup in {self.backup_dir!r} does not fit this model; build and "
+                    "compile the model as when the backup was made, or pass another "
+                    f"backup_dir. Keras says: {error}"
+                ) from None
         self._batches_in_epoch = self._to_skip = 0
         if os.path.exists(self._training_metadata_path):
             with open(self._training_metadata_path) as f:

@@ -86,6 +86,22 @@ def test_a_run_interrupted_mid_epoch_resumes_exactly(factory, tmp_path):
     assert not os.path.exists(backup)  # deleted once training ends
 
 
+def test_a_backup_that_does_not_fit_the_model_is_refused(tmp_path):
+    backup = str(tmp_path / "backup")
+    with pytest.raises(RuntimeError, match="interrupted"):
+        _fit(pooled_gan, [mm.callbacks.BackupAndRestore(backup, save_freq=1), Interrupt(1, 0)])
+
+    def without_ema():  # one optimizer variable per generator weight fewer than the backup's
+        gan, data = pooled_gan()
+        gan.compile(
+            d_optimizer=keras.optimizers.Adam(1e-2), g_optimizer=keras.optimizers.Adam(1e-2)
+        )
+        return gan, data
+
+    with pytest.raises(ValueError, match="backup .* does not fit this model"):
+        _fit(without_ema, [mm.callbacks.BackupAndRestore(backup, save_freq=1)])
+
+
 def test_keras_own_backup_replays_the_interrupted_epoch(tmp_path):
     """Why the subclass exists: Keras restarts the epoch, training its batches twice."""
     backup = str(tmp_path / "backup")
