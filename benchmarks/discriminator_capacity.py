@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import time
-import warnings
 
 import keras
 import numpy as np
@@ -26,12 +25,10 @@ from stacked_digits import CONFIGS, LATENT_DIM, build_gan, compile_gan, learning
 
 def load_generator(backup_dir, config):
     """The generator of a backup, with its EMA weights when the config keeps them."""
-    # A schedule in place of a constant rate changes the optimizers' variables, and Keras then
-    # only warns that it skips them (the EMA weights among them): make that an error.
+    # The rate's kind (a schedule or a constant) must be the run's: it sets the optimizers'
+    # variables, which restore_backup checks.
     gan = compile_gan(build_gan(config, seed=0), config, learning_rate(config, total_steps=2))
-    with warnings.catch_warnings():
-        warnings.filterwarnings("error", message="Skipping variable loading")
-        gan.load_weights(os.path.join(backup_dir, "latest.weights.h5"))
+    mm.callbacks.restore_backup(gan, backup_dir)
     if CONFIGS[config]["ema"]:
         gan.g_optimizer.finalize_variable_values(gan.generator.trainable_variables)
     return gan.generator

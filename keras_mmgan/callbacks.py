@@ -523,6 +523,66 @@ class ProgressiveGrowing(keras.callbacks.Callback):
             logs.update(stage=self.model.stage, alpha=self.model.alpha)
 
 
+_SKIPPED = "Skipping variable loading"
+
+
+@contextlib.contextmanager
+def _strict_loading(backup_dir):
+    """Makes Keras's warning that it skips variables which do not fit a `ValueError`.
+
+    Keras only warns when saved variables do not fit the model (an optimizer built otherwise,
+    say) and goes on without them: a silently different run.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=_SKIPPED)
+        try:
+            yield
+        except (UserWarning, ValueError) as error:  # Keras gathers the warnings in one
+            if _SKIPPED not in str(error):
+                raise
+            raise ValueError(
+                f"the backup in {backup_dir!r} does not fit this model; build and compile the "
+                f"model as when the backup was made, or pass another backup_dir. Keras says: "
+                f"{error}"
+            ) from None
+
+
+def restore_backup(model, backup_dir):
+    """Loads the state a `BackupAndRestore` backup holds into a model, to use or score it.
+
+    The model must be built and compiled as when the backup was made (the same
+    networks and the same kind of optimizers, a schedule where there was one):
+    the backup also holds the optimizers' variables, the generator's EMA
+    weights among them.
+
+    Args:
+        model: the model, built and compiled.
+        backup_dir: the `backup_dir` of the `BackupAndRestore` that wrote the backup.
+
+    Returns:
+        `model`, with the backup's state.
+
+    Raises:
+        FileNotFoundError: if `backup_dir` holds no backup.
+        ValueError: if the backup does not fit the model (where Keras only
+            warns and skips the variables).
+
+    Example:
+
+    ```python
+    gan = build_and_compile()        # as for the run that was backed up
+    mm.callbacks.restore_backup(gan, "backup")
+    gan.generate(16)
+    ```
+    """
+    path = os.path.join(backup_dir, "latest.weights.h5")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"backup_dir {backup_dir!r} holds no backup (no {path})")
+    with _strict_loading(backup_dir):
+        model.load_weights(path)
+    return model
+
+
 class BackupAndRestore(keras.callbacks.BackupAndRestore):
     """`keras.callbacks.BackupAndRestore` that also resumes in the middle of an epoch.
 
@@ -534,7 +594,8 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
     uninterrupted one. Everything a GAN carries is in the backup: both
     optimizers (with their moving averages), the noise streams and the
     history pools. A backup that does not fit the model (an optimizer compiled
-    otherwise, say) raises a `ValueError` instead of Keras's warning.
+    otherwise, say) raises a `ValueError` instead of Keras's warning;
+    `restore_backup` loads a backup the same way outside `fit`.
 
     The run is exactly the same when the data yields the same batches in
     each epoch (no shuffling, or a shuffle with a fixed order per epoch). The
@@ -564,20 +625,7 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         self._to_skip = 0
 
     def on_train_begin(self, logs=None):
-        # Keras only warns when a backup's variables do not fit the model (an optimizer built
-        # otherwise, say) and goes on without them: a silently different run.
-        with warnings.catch_warnings():
-            warnings.filterwarnings("error", message="Skipping variable loading")
-            try:
-                super().on_train_begin(logs)
-            except (UserWarning, ValueError) as error:  # Keras gathers the warnings in one
-                if "Skipping variable loading" not in str(error):
-                    raise
-                raise ValueError(
-                    f"the backup in {self.backup_dir!r} does not fit this model; build and "
-                    "compile the model as when the backup was made, or pass another "
-                    f"backup_dir. Keras says: {error}"
-                ) from None
+        super().on_train_begin(logs)
         self._batches_in_epoch = self._to_skip = 0
         if os.path.exists(self._training_metadata_path):
             with open(self._training_metadata_path) as f:
@@ -594,6 +642,10 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
     def on_epoch_end(self, epoch, logs=None):
         self._batches_in_epoch = 0
         super().on_epoch_end(epoch, logs)
+
+    def _load_model(self):
+        with _strict_loading(self.backup_dir):
+            super()._load_model()
 
     def _save_model(self):
         super()._save_model()

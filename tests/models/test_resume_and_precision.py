@@ -86,6 +86,21 @@ def test_a_run_interrupted_mid_epoch_resumes_exactly(factory, tmp_path):
     assert not os.path.exists(backup)  # deleted once training ends
 
 
+def test_restore_backup_loads_the_state_a_backup_holds(tmp_path):
+    backup = str(tmp_path / "backup")
+    keras.utils.set_random_seed(0)
+    gan, data = pooled_gan()
+    dataset = tf.data.Dataset.from_tensor_slices(data).batch(BATCH)
+    callbacks = [mm.callbacks.BackupAndRestore(backup, save_freq=1), Interrupt(1, 0)]
+    with pytest.raises(RuntimeError, match="interrupted"):
+        gan.fit(dataset, epochs=EPOCHS, callbacks=callbacks, verbose=0)
+    restored = mm.callbacks.restore_backup(pooled_gan()[0], backup)  # saved just before the stop
+    for a, b in zip(_state(gan), _state(restored)):
+        np.testing.assert_array_equal(b, a)
+    with pytest.raises(FileNotFoundError, match="no backup"):
+        mm.callbacks.restore_backup(pooled_gan()[0], str(tmp_path / "elsewhere"))
+
+
 def test_a_backup_that_does_not_fit_the_model_is_refused(tmp_path):
     backup = str(tmp_path / "backup")
     with pytest.raises(RuntimeError, match="interrupted"):
@@ -100,6 +115,8 @@ def test_a_backup_that_does_not_fit_the_model_is_refused(tmp_path):
 
     with pytest.raises(ValueError, match="backup .* does not fit this model"):
         _fit(without_ema, [mm.callbacks.BackupAndRestore(backup, save_freq=1)])
+    with pytest.raises(ValueError, match="backup .* does not fit this model"):
+        mm.callbacks.restore_backup(without_ema()[0], backup)
 
 
 def test_keras_own_backup_replays_the_interrupted_epoch(tmp_path):
