@@ -16,7 +16,8 @@ without any collapse. `--eval-every k` also scores 10,000 samples every k epochs
 
 `--backup-dir DIR` keeps the whole training state in DIR after every epoch
 (`keras_mmgan.callbacks.BackupAndRestore`, with the trajectory so far); the same
-command run again, with the same or a larger `--epochs`, continues from it. The
+command run again, with the same or a larger `--epochs`, continues from it (a
+decaying config's rate spans `--epochs`: continue it with the same number). The
 continued run matches an uninterrupted one in distribution, not bit for bit: the
 data's shuffle order restarts with the process.
 
