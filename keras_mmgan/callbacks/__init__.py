@@ -1,0 +1,19 @@
+"""Callbacks and plotting helpers to watch a GAN train, grow it, back it up and settle its statistics.
+
+- `grids`: `image_grid`, `plot_image_grid`, `save_image_grid`, `plot_losses`, `SampleGrid`;
+- `evaluation`: `GANEvaluator` (FID, KID, precision/recall, IS in the epoch logs);
+- `growing`: `ProgressiveGrowing`;
+- `backup`: `BackupAndRestore`, `restore_backup`;
+- `batch_norm`: `recompute_batch_norm`, `PreciseBatchNorm`.
+"""
+
+from keras_mmgan.callbacks.backup import BackupAndRestore
+from keras_mmgan.callbacks.backup import restore_backup
+from keras_mmgan.callbacks.batch_norm import PreciseBatchNorm
+from keras_mmgan.callbacks.batch_norm import recompute_batch_norm
+from keras_mmgan.callbacks.evaluation import GANEvaluator
+from keras_mmgan.callbacks.grids import SampleGrid
+from keras_mmgan.callbacks.grids import image_grid
+from keras_mmgan.callbacks.grids import plot_image_grid
+from keras_mmgan.callbacks.grids import plot_losses
+from keras_mmgan.callbacks.grids import save_image_grid
