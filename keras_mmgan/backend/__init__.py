@@ -17,6 +17,8 @@ A backend module provides:
   `ValueError` that names what was not finite and the training step.
 - `export_archive(model, endpoints, path)`: write a SavedModel.
 - `write_image_summary(log_dir, name, images, step)`: a TensorBoard image summary.
+- `bfloat16_accelerator()`: a description of a GPU or TPU that computes bfloat16
+  natively, or `None`.
 """
 
 import keras
@@ -25,6 +27,7 @@ _BACKEND = keras.backend.backend()
 
 if _BACKEND == "tensorflow":
     from keras_mmgan.backend.tensorflow import apply_phase
+    from keras_mmgan.backend.tensorflow import bfloat16_accelerator
     from keras_mmgan.backend.tensorflow import export_archive
     from keras_mmgan.backend.tensorflow import guard
     from keras_mmgan.backend.tensorflow import input_gradients
@@ -42,4 +45,4 @@ else:  # pragma: no cover - JAX and PyTorch come later.
 
     apply_phase = export_archive = guard = _unsupported
     input_gradients = nonfinite_errors = write_image_summary = _unsupported
-    num_replicas = replica_share = _unsupported
+    num_replicas = replica_share = bfloat16_accelerator = _unsupported

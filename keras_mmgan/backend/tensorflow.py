@@ -259,3 +259,27 @@ def write_image_summary(log_dir, name, images, step):
         tf.summary.image(name, (tf.convert_to_tensor(images) + 1.0) / 2.0, step=step,
                          max_outputs=len(images))
     writer.flush()
+
+
+def bfloat16_accelerator():
+    """Names an accelerator that computes bfloat16 natively, if TensorFlow sees one.
+
+    A TPU, or a GPU of compute capability 8.0 or more (Ampere and newer), does.
+
+    Returns:
+        A description such as `"GPU NVIDIA H100 (compute capability 9.0)"`, or `None`.
+
+    Example:
+
+    >>> bfloat16_accelerator() is None  # on a machine with no GPU or TPU
+    True
+    """
+    if tf.config.list_logical_devices("TPU"):
+        return "TPU"
+    for gpu in tf.config.list_physical_devices("GPU"):
+        details = tf.config.experimental.get_device_details(gpu)
+        capability = details.get("compute_capability")
+        if capability and tuple(capability) >= (8, 0):
+            name = details.get("device_name", gpu.name)
+            return f"GPU {name} (compute capability {capability[0]}.{capability[1]})"
+    return None
