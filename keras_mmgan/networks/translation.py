@@ -28,6 +28,18 @@ from keras_mmgan.validation import check_positive_int
 
 _NORMALIZATIONS = ("batch", "instance", None)
 
+# The papers' networks are sized for 256x256 images (128x128 for CycleGAN's 6-block variant);
+# below this side the `None` defaults take smaller networks that train in minutes on a CPU.
+PAPER_SIDE = 128
+
+
+def _sized_default(value, image_shape, small, paper):
+    """`value`, or for `None` the paper's `paper` at sides >= PAPER_SIDE and `small` below."""
+    if value is not None:
+        return value
+    height, width = image_shape[:2]
+    return paper if min(height, width) >= PAPER_SIDE else small
+
 
 def _check_image_shape(image_shape, name="image_shape"):
     """Returns `image_shape` as a tuple of three positive ints, or raises naming `name`."""
@@ -109,7 +121,7 @@ def _default_num_downsamplings(height, width):
 def unet_generator(
     image_shape=(256, 256, 3),
     output_channels=None,
-    base_filters=64,
+    base_filters=None,
     num_downsamplings=None,
     dropout=0.5,
     normalization="batch",
@@ -136,7 +148,9 @@ def unet_generator(
         image_shape: input `(height, width, channels)`; height and width divisible by
             `2**num_downsamplings`.
         output_channels: channels of the output images; by default those of the input.
-        base_filters: filters of the first encoder convolution, a positive int.
+        base_filters: filters of the first encoder convolution, a positive int; by default
+            the paper's 64 for sides of 128 or more, 32 for smaller images (about 4x fewer
+            FLOPs, minutes instead of an hour on a CPU at 32x32).
         num_downsamplings: number of stride-2 encoder convolutions, a positive int; by default
             as many as halve the image down to 1x1, `log2(min(height, width))` (8 for 256x256).
         dropout: dropout rate of the first three decoder blocks, in [0, 1); `0` or `None` turns
@@ -162,7 +176,9 @@ def unet_generator(
     if output_channels is None:
         output_channels = channels
     output_channels = check_positive_int("output_channels", output_channels)
-    base_filters = check_positive_int("base_filters", base_filters)
+    base_filters = check_positive_int(
+        "base_filters", _sized_default(base_filters, image_shape, small=32, paper=64)
+    )
     if num_downsamplings is None:
         num_downsamplings = _default_num_downsamplings(height, width)
         if num_downsamplings == 0:
@@ -221,8 +237,8 @@ def _residual_block(x, filters, normalization):
 def resnet_generator(
     image_shape=(256, 256, 3),
     output_channels=None,
-    base_filters=64,
-    num_blocks=9,
+    base_filters=None,
+    num_blocks=None,
     num_downsamplings=2,
     normalization="instance",
 ):
@@ -234,8 +250,9 @@ def resnet_generator(
     reflection pad, 3x3 conv, norm; then `num_downsamplings` times
     `Conv2DTranspose(3, stride 2)` + norm + ReLU, halving the filters; and a 7x7 output
     convolution (`ReflectionPadding2D(3)` + `Conv2D(output_channels, 7)` + tanh). With the
-    defaults this is the paper's c7s1-64, d128, d256, R256 x 9, u128, u64, c7s1-3; the paper
-    uses 6 residual blocks for 128x128 images and 9 for 256x256 and larger. The skips through
+    defaults at 256x256 this is the paper's c7s1-64, d128, d256, R256 x 9, u128, u64, c7s1-3;
+    the paper uses 6 residual blocks for 128x128 images and 9 for 256x256 and larger, and the
+    defaults follow it there (smaller images get 32 filters and 4 blocks). The skips through
     the residual blocks let the generator keep the input's layout and change its appearance.
 
     Args:
@@ -243,8 +260,10 @@ def resnet_generator(
             `2**num_downsamplings`, and at least twice that when `num_blocks > 0` (the
             reflection padding of the residual blocks needs sides of 2 or more).
         output_channels: channels of the output images; by default those of the input.
-        base_filters: filters of the stem, a positive int.
-        num_blocks: number of residual blocks, an int >= 0.
+        base_filters: filters of the stem, a positive int; by default the paper's 64 for sides
+            of 128 or more, 32 for smaller images.
+        num_blocks: number of residual blocks, an int >= 0; by default the paper's 9 for sides
+            of 256 or more and 6 for 128 or more, and 4 for smaller images.
         num_downsamplings: number of stride-2 convolutions (and of transposed convolutions
             back), an int >= 0.
         normalization: `"instance"` (instance normalization, `GroupNormalization(groups=-1)`,
@@ -267,7 +286,11 @@ def resnet_generator(
     if output_channels is None:
         output_channels = channels
     output_channels = check_positive_int("output_channels", output_channels)
-    base_filters = check_positive_int("base_filters", base_filters)
+    base_filters = check_positive_int(
+        "base_filters", _sized_default(base_filters, image_shape, small=32, paper=64)
+    )
+    if num_blocks is None:
+        num_blocks = 9 if min(height, width) >= 256 else _sized_default(None, image_shape, 4, 6)
     num_blocks = _check_non_negative_int("num_blocks", num_blocks)
     num_downsamplings = _check_non_negative_int("num_downsamplings", num_downsamplings)
     _check_divisible(
@@ -307,8 +330,8 @@ def resnet_generator(
 def patchgan_discriminator(
     image_shape=(256, 256, 3),
     source_shape=None,
-    base_filters=64,
-    n_layers=3,
+    base_filters=None,
+    n_layers=None,
     normalization="batch",
     spectral_normalization=False,
 ):
@@ -321,7 +344,8 @@ def patchgan_discriminator(
     whether one patch of the image is real. The stride-1 convolutions pad the input by 1 with
     zeros, as in the authors' code, so a `256x256` image gives the paper's `30x30` map; in
     general the map is `(height / 2**n_layers - 2, width / 2**n_layers - 2)`. With the
-    defaults this is the paper's C64-C128-C256-C512 70x70 PatchGAN.
+    defaults at 128x128 or more this is the paper's C64-C128-C256-C512 70x70 PatchGAN; smaller
+    images get C32-C64-C128, a 34x34 PatchGAN.
 
     Receptive field: a logit sees an `r x r` patch of the input, computed from the output back
     through the convolutions of kernel `k_l` and stride `s_l`: `r = 1`, then
@@ -340,8 +364,10 @@ def patchgan_discriminator(
         source_shape: `(height, width, channels)` of the source images, with the same height
             and width; if given, the model takes `[source, images]` (Pix2Pix); if `None`,
             images only (CycleGAN).
-        base_filters: filters of the first convolution, a positive int.
-        n_layers: number of stride-2 convolutions, a positive int.
+        base_filters: filters of the first convolution, a positive int; by default the
+            paper's 64 for sides of 128 or more, 32 for smaller images.
+        n_layers: number of stride-2 convolutions, a positive int; by default the paper's 3
+            (70x70 patches) for sides of 128 or more, 2 (34x34 patches) for smaller images.
         normalization: `"batch"` (`BatchNormalization`, Pix2Pix), `"instance"` (instance
             normalization, `GroupNormalization(groups=-1)`, CycleGAN) or `None`.
         spectral_normalization: wrap every convolution in `keras.layers.SpectralNormalization`
@@ -353,8 +379,10 @@ def patchgan_discriminator(
 
     Example:
 
-    >>> patchgan_discriminator((64, 64, 3), base_filters=8).output_shape
-    (None, 6, 6, 1)
+    >>> patchgan_discriminator((64, 64, 3), base_filters=8).output_shape  # n_layers=2 below 128
+    (None, 14, 14, 1)
+    >>> patchgan_discriminator((256, 256, 3), base_filters=8).output_shape  # the paper's 30x30
+    (None, 30, 30, 1)
     >>> patchgan_discriminator((64, 64, 3), source_shape=(64, 64, 1)).input_shape
     [(None, 64, 64, 1), (None, 64, 64, 3)]
 
@@ -363,7 +391,7 @@ def patchgan_discriminator(
         CVPR 2017, section 3.2.2 and appendix 6.1.2; Zhu et al., ICCV 2017, appendix 7.2.
     """
     image_shape = _check_image_shape(image_shape)
-    n_layers = check_positive_int("n_layers", n_layers)
+    n_layers = check_positive_int("n_layers", _sized_default(n_layers, image_shape, 2, 3))
     _check_divisible(image_shape, n_layers, "n_layers", minimum_side=3)
     if source_shape is not None:
         source_shape = _check_image_shape(source_shape, name="source_shape")
@@ -372,7 +400,9 @@ def patchgan_discriminator(
                 "source_shape must have the height and width of image_shape; got "
                 f"source_shape={source_shape!r} and image_shape={image_shape!r}"
             )
-    base_filters = check_positive_int("base_filters", base_filters)
+    base_filters = check_positive_int(
+        "base_filters", _sized_default(base_filters, image_shape, small=32, paper=64)
+    )
     normalization = _check_normalization(normalization)
 
     def convolution(filters, strides, use_bias):

@@ -253,7 +253,9 @@ def test_pix2pix_discriminator_takes_source_and_images():
     ],
 )
 def test_patchgan_normalization(normalization, layer_type, expected):
-    discriminator = patchgan_discriminator((32, 32, 3), base_filters=4, normalization=normalization)
+    discriminator = patchgan_discriminator(
+        (32, 32, 3), base_filters=4, n_layers=3, normalization=normalization
+    )
     assert count(discriminator, layer_type) == expected
     assert discriminator(images((1, 32, 32, 3))).shape == (1, 2, 2, 1)
 
@@ -355,3 +357,37 @@ def test_bad_unet_arguments(kwargs, name, error):
 def test_bad_resnet_arguments(kwargs, name, error):
     with pytest.raises(error, match=name):
         resnet_generator((16, 16, 3), **{"base_filters": 4, **kwargs})
+
+
+def _convolutions(model):
+    return [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+
+
+@pytest.mark.parametrize(
+    "side, filters, n_layers, num_blocks",
+    [(32, 32, 2, 4), (64, 32, 2, 4), (128, 64, 3, 6), (256, 64, 3, 9)],
+)
+def test_default_sizes_follow_the_image(side, filters, n_layers, num_blocks):
+    # The papers' networks (64 filters, 70x70 PatchGAN, 9 blocks) are for 256x256 images (6
+    # blocks at 128x128); small images get smaller networks that train in minutes on a CPU.
+    shape = (side, side, 3)
+    discriminator = patchgan_discriminator(shape)
+    strided = [c for c in _convolutions(discriminator) if c.strides == (2, 2)]
+    assert len(strided) == n_layers and strided[0].filters == filters
+    # Narrow generators for the block count: the 256x256 ones are slow to build in a test.
+    assert count(resnet_generator(shape, base_filters=2), ReflectionPadding2D) == 2 + 2 * num_blocks
+    if side <= 128:
+        assert _convolutions(unet_generator(shape))[0].filters == filters
+        assert _convolutions(resnet_generator(shape, num_blocks=1))[0].filters == filters
+
+
+def test_the_papers_configuration_is_one_argument_away():
+    small = (32, 32, 3)
+    assert _convolutions(unet_generator(small, base_filters=64))[0].filters == 64
+    strided = [
+        c for c in _convolutions(patchgan_discriminator(small, n_layers=3, base_filters=64))
+        if c.strides == (2, 2)
+    ]
+    assert [c.filters for c in strided] == [64, 128, 256]
+    generator = resnet_generator(small, base_filters=8, num_blocks=9)
+    assert count(generator, ReflectionPadding2D) == 2 + 2 * 9
