@@ -3,9 +3,10 @@
 For four GANs -- DCGAN (28x28x1), ConditionalGAN (28x28x1, 10 classes), the text-to-image GAN of
 `build_gan` (the guide's layers, 28x28x3 shapes with captions) and CycleGAN (128x128x3, ResNet
 generators with 6 blocks and PatchGAN discriminators with instance norm, batch 1, by default)
--- this script times training steps of the library's model against a reference written here in
-the style of the keras.io examples: a subclassed `keras.Model` whose `train_step` opens a
-`tf.GradientTape` per update and calls `optimizer.apply_gradients` itself, compiled with the
+-- this script times training steps of the library's model against a reference in the style of
+the keras.io examples (`benchmarks/references/`, one module per example): a subclassed
+`keras.Model` whose `train_step` opens a `tf.GradientTape` per update and calls
+`optimizer.apply_gradients` itself, compiled with the
 default `compile()`. Both train the same networks (the reference's are `keras.models.clone_model`
 copies with the library's initial weights) on the same batches of the same `tf.data` pipeline
 (cached, repeated, prefetched), with the same latent seed.
@@ -28,7 +29,7 @@ Measured in the same run:
   off by patching the two backend functions while the variant's step is traced -- for
   measurement only. `bf16` builds the same model under Keras's `mixed_bfloat16` policy
   (bfloat16 compute, float32 weights), which this CPU runs on its AMX units. For CycleGAN also
-  the history pool (`pool_size=0`) and a prototype of fused phases (`FusedCycleGAN` below: the
+  the history pool (`pool_size=0`) and a prototype of fused phases (`FusedCycleGAN` in `fused_cycle_gan.py`: the
   fakes are computed once for both phases; the same math, two generator passes fewer). XLA,
   `steps_per_execution`, the checks and the pool are toggled on a smaller CycleGAN
   (`--toggle-size`, 64x64 with 2 blocks of 32 filters), because each CycleGAN-128 variant takes
@@ -95,6 +96,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import keras_mmgan as mm
 from keras_mmgan import backend as mm_backend
 
+from fused_cycle_gan import FusedCycleGAN
+from references import KerasIOConditionalGAN
+from references import KerasIOCycleGAN
+from references import KerasIOCycleGANExact
+from references import KerasIODCGAN
+from references import KerasIOTextToImageGAN
+
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "throughput")
 MB = 1024.0 * 1024.0
 
@@ -133,410 +141,6 @@ def dtype_policy(name):
     finally:
         keras.config.set_dtype_policy(previous)
         _CLONE_DTYPE[0] = None
-
-
-# ---------------------------------------------------------------------------------------------
-# keras.io-style references. Each is the train_step of the keras.io example (Keras 3 version),
-# with three deliberate changes so that it computes the library's math and the first-step losses
-# can be compared: (1) real images are labelled 1 (keras.io labels fakes 1, the mirror image);
-# (2) keras.io's label noise (`labels += 0.05 * uniform`) is left out; (3) networks are called
-# with an explicit `training=` flag (keras.io calls them without one, which in Keras 3 runs
-# BatchNormalization in inference mode). D losses are the sum of the real and the fake means,
-# as the library's, i.e. twice keras.io's mean over the concatenated batch.
-# ---------------------------------------------------------------------------------------------
-class KerasIODCGAN(keras.Model):
-    """keras.io "DCGAN to generate face images": one D pass on [real; fake], then a G step."""
-
-    def __init__(self, discriminator, generator, latent_dim, seed):
-        super().__init__()
-        self.discriminator = discriminator
-        self.generator = generator
-        self.latent_dim = latent_dim
-        self.seed_generator = keras.random.SeedGenerator(seed)
-
-    def compile(self, d_optimizer, g_optimizer, loss_fn):
-        super().compile()
-        self.d_optimizer = d_optimizer
-        self.g_optimizer = g_optimizer
-        self.loss_fn = loss_fn
-        self.d_loss_metric = keras.metrics.Mean(name="d_loss")
-        self.g_loss_metric = keras.metrics.Mean(name="g_loss")
-
-    @property
-    def metrics(self):
-        return [self.d_loss_metric, self.g_loss_metric]
-
-    def condition(self, data):
-        """(images, generator input extras, discriminator input maker): none for DCGAN."""
-        return data, None
-
-    def generator_input(self, latents, condition):
-        return latents
-
-    def discriminator_input(self, images, condition):
-        return images
-
-    def train_step(self, data):
-        real_images, condition = self.condition(data)
-        batch_size = ops.shape(real_images)[0]
-        random_latent_vectors = keras.random.normal(
-            shape=(batch_size, self.latent_dim), seed=self.seed_generator
-        )
-        generated_images = self.generator(
-            self.generator_input(random_latent_vectors, condition), training=True
-        )
-        combined_images = ops.concatenate(
-            [
-                self.discriminator_input(real_images, condition),
-                self.discriminator_input(generated_images, condition),
-            ],
-            axis=0,
-        )
-        labels = ops.concatenate(
-            [ops.ones((batch_size, 1)), ops.zeros((batch_size, 1))], axis=0
-        )
-        with tf.GradientTape() as tape:
-            predictions = self.discriminator(combined_images, training=True)
-            d_loss = 2.0 * self.loss_fn(labels, predictions)
-        grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
-        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
-
-        random_latent_vectors = keras.random.normal(
-            shape=(batch_size, self.latent_dim), seed=self.seed_generator
-        )
-        misleading_labels = ops.ones((batch_size, 1))
-        with tf.GradientTape() as tape:
-            fakes = self.generator(
-                self.generator_input(random_latent_vectors, condition), training=True
-            )
-            predictions = self.discriminator(
-                self.discriminator_input(fakes, condition), training=False
-            )
-            g_loss = self.loss_fn(misleading_labels, predictions)
-        grads = tape.gradient(g_loss, self.generator.trainable_weights)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
-
-        self.d_loss_metric.update_state(d_loss)
-        self.g_loss_metric.update_state(g_loss)
-        return {"d_loss": self.d_loss_metric.result(), "g_loss": self.g_loss_metric.result()}
-
-
-class KerasIOConditionalGAN(KerasIODCGAN):
-    """keras.io "Conditional GAN": one-hot labels concatenated to z and, as maps, to images.
-
-    keras.io builds the label maps with `ops.repeat(one_hot[:, :, None, None], [h * w])` and a
-    reshape to `(-1, h, w, num_classes)`, which lays the repeated values out class-major, so
-    its maps are stripes of several classes, not one-hot per pixel. Here they are broadcast
-    (each pixel holds the one-hot label), as the library does; the cost is the same.
-    """
-
-    def __init__(self, discriminator, generator, latent_dim, num_classes, seed):
-        super().__init__(discriminator, generator, latent_dim, seed)
-        self.num_classes = num_classes
-
-    def condition(self, data):
-        real_images, labels = data
-        one_hot_labels = ops.one_hot(ops.cast(labels, "int32"), self.num_classes)
-        image_size = real_images.shape[1]
-        image_one_hot_labels = ops.broadcast_to(
-            one_hot_labels[:, None, None, :],
-            (ops.shape(real_images)[0], image_size, image_size, self.num_classes),
-        )
-        return real_images, (one_hot_labels, image_one_hot_labels)
-
-    def generator_input(self, latents, condition):
-        return ops.concatenate([latents, condition[0]], axis=1)
-
-    def discriminator_input(self, images, condition):
-        return ops.concatenate([images, condition[1]], -1)
-
-
-class KerasIOTextToImageGAN(keras.Model):
-    """A keras.io-style text-to-image GAN (GAN-CLS + latent regression), the library's math.
-
-    keras.io has no text-to-image example; this is the step a reader of its DCGAN example
-    writes for `build_gan`'s networks: D sees [real; fake; real with a rolled caption] in one
-    pass; G, the text encoder and the image encoder train on the non-saturating loss plus
-    `mean |E(G(z, t)) - z|`.
-    """
-
-    def __init__(self, generator, discriminator, text_encoder, image_encoder, latent_dim, seed):
-        super().__init__()
-        self.generator = generator
-        self.discriminator = discriminator
-        self.text_encoder = text_encoder
-        self.image_encoder = image_encoder
-        self.latent_dim = latent_dim
-        self.seed_generator = keras.random.SeedGenerator(seed)
-
-    def compile(self, d_optimizer, g_optimizer, loss_fn):
-        super().compile()
-        self.d_optimizer = d_optimizer
-        self.g_optimizer = g_optimizer
-        self.loss_fn = loss_fn
-        self.trackers = {n: keras.metrics.Mean(name=n) for n in ("d_loss", "g_loss", "latent_loss")}
-
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
-
-    def train_step(self, data):
-        images, tokens = data
-        batch_size = ops.shape(images)[0]
-        latents = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
-        text = self.text_encoder(tokens, training=True)
-        fakes = self.generator(ops.concatenate([latents, text], -1), training=True)
-        mismatched = ops.roll(tokens, 1, axis=0)
-        ones, zeros = ops.ones((batch_size, 1)), ops.zeros((batch_size, 1))
-        with tf.GradientTape() as tape:
-            predictions = self.discriminator(
-                [
-                    ops.concatenate([images, fakes, images], 0),
-                    ops.concatenate([tokens, tokens, mismatched], 0),
-                ],
-                training=True,
-            )
-            real, fake, wrong = ops.split(predictions, 3)
-            real_loss = self.loss_fn(ones, real)
-            d_loss = 0.5 * (
-                (real_loss + self.loss_fn(zeros, fake)) + (real_loss + self.loss_fn(zeros, wrong))
-            )
-        variables = self.discriminator.trainable_weights
-        self.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, variables), variables))
-
-        latents = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
-        with tf.GradientTape() as tape:
-            text = self.text_encoder(tokens, training=True)
-            fakes = self.generator(ops.concatenate([latents, text], -1), training=True)
-            g_loss = self.loss_fn(ones, self.discriminator([fakes, tokens], training=False))
-            regressed = self.image_encoder(fakes, training=True)
-            latent_loss = ops.mean(ops.abs(regressed - latents))
-            total = g_loss + latent_loss
-        variables = (
-            self.generator.trainable_weights
-            + self.text_encoder.trainable_weights
-            + self.image_encoder.trainable_weights
-        )
-        self.g_optimizer.apply_gradients(zip(tape.gradient(total, variables), variables))
-        for name, value in (("d_loss", d_loss), ("g_loss", g_loss), ("latent_loss", latent_loss)):
-            self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
-
-
-def _mse(target, output):
-    return ops.mean(ops.square(output - target))
-
-
-def _mae(target, output):
-    return ops.mean(ops.abs(output - target))
-
-
-class KerasIOCycleGAN(keras.Model):
-    """keras.io "CycleGAN" written as the library's math: a D step, then a G step.
-
-    The loss functions are keras.io's (`MeanSquaredError` adversarial, `MeanAbsoluteError`
-    cycle and identity, lambda_cycle 10, lambda_identity 0.5), weighted as the library weights
-    them (LSGAN's 0.5, D loss halved); the step updates both discriminators first, then both
-    generators on the sum of all generator losses, as the library (and the authors' code) do.
-    The generators run again in the G step, as in the library.
-    """
-
-    def __init__(self, gen_g, gen_f, disc_x, disc_y, lambda_cycle=10.0, lambda_identity=0.5):
-        super().__init__()
-        self.gen_G, self.gen_F, self.disc_X, self.disc_Y = gen_g, gen_f, disc_x, disc_y
-        self.lambda_cycle = lambda_cycle
-        self.lambda_identity = lambda_identity
-
-    def compile(self, d_optimizer, g_optimizer):
-        super().compile()
-        self.d_optimizer = d_optimizer
-        self.g_optimizer = g_optimizer
-        self.trackers = {
-            n: keras.metrics.Mean(name=n)
-            for n in ("d_loss", "g_loss", "cycle_loss", "identity_loss")
-        }
-
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
-
-    def generator_loss_fn(self, fake):
-        return 0.5 * _mse(ops.ones_like(fake), fake)
-
-    def discriminator_loss_fn(self, real, fake):
-        return 0.5 * (0.5 * (_mse(ops.ones_like(real), real) + _mse(ops.zeros_like(fake), fake)))
-
-    def train_step(self, batch_data):
-        real_x, real_y = batch_data
-        fake_y = self.gen_G(real_x, training=True)
-        fake_x = self.gen_F(real_y, training=True)
-        with tf.GradientTape() as tape:
-            disc_y_loss = self.discriminator_loss_fn(
-                self.disc_Y(real_y, training=True), self.disc_Y(fake_y, training=True)
-            )
-            disc_x_loss = self.discriminator_loss_fn(
-                self.disc_X(real_x, training=True), self.disc_X(fake_x, training=True)
-            )
-            d_loss = disc_x_loss + disc_y_loss
-        variables = self.disc_X.trainable_variables + self.disc_Y.trainable_variables
-        self.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, variables), variables))
-
-        with tf.GradientTape() as tape:
-            fake_y = self.gen_G(real_x, training=True)
-            fake_x = self.gen_F(real_y, training=True)
-            cycled_x = self.gen_F(fake_y, training=True)
-            cycled_y = self.gen_G(fake_x, training=True)
-            same_x = self.gen_F(real_x, training=True)
-            same_y = self.gen_G(real_y, training=True)
-            g_loss = self.generator_loss_fn(
-                self.disc_Y(fake_y, training=False)
-            ) + self.generator_loss_fn(self.disc_X(fake_x, training=False))
-            cycle_loss = _mae(real_x, cycled_x) + _mae(real_y, cycled_y)
-            identity_loss = _mae(real_y, same_y) + _mae(real_x, same_x)
-            total = (
-                g_loss
-                + self.lambda_cycle * cycle_loss
-                + self.lambda_cycle * self.lambda_identity * identity_loss
-            )
-        variables = self.gen_G.trainable_variables + self.gen_F.trainable_variables
-        self.g_optimizer.apply_gradients(zip(tape.gradient(total, variables), variables))
-        for name, value in (
-            ("d_loss", d_loss),
-            ("g_loss", g_loss),
-            ("cycle_loss", cycle_loss),
-            ("identity_loss", identity_loss),
-        ):
-            self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
-
-
-class KerasIOCycleGANExact(keras.Model):
-    """keras.io "CycleGAN" as written: one persistent tape, four optimizers, one update.
-
-    A different algorithm from the library's: the generators' adversarial losses are taken
-    against the discriminators before their update, G's gradient leaves out F's cycle loss (and
-    vice versa), there is no history pool, and the losses are weighted differently. It does
-    less work per step (no second generator pass); timed for information only.
-    """
-
-    def __init__(self, gen_g, gen_f, disc_x, disc_y, lambda_cycle=10.0, lambda_identity=0.5):
-        super().__init__()
-        self.gen_G, self.gen_F, self.disc_X, self.disc_Y = gen_g, gen_f, disc_x, disc_y
-        self.lambda_cycle = lambda_cycle
-        self.lambda_identity = lambda_identity
-
-    def compile(self, gen_G_optimizer, gen_F_optimizer, disc_X_optimizer, disc_Y_optimizer):
-        super().compile()
-        self.gen_G_optimizer = gen_G_optimizer
-        self.gen_F_optimizer = gen_F_optimizer
-        self.disc_X_optimizer = disc_X_optimizer
-        self.disc_Y_optimizer = disc_Y_optimizer
-        self.generator_loss_fn = lambda fake: _mse(ops.ones_like(fake), fake)
-        self.discriminator_loss_fn = lambda real, fake: 0.5 * (
-            _mse(ops.ones_like(real), real) + _mse(ops.zeros_like(fake), fake)
-        )
-        self.cycle_loss_fn = keras.losses.MeanAbsoluteError()
-        self.identity_loss_fn = keras.losses.MeanAbsoluteError()
-
-    def train_step(self, batch_data):
-        real_x, real_y = batch_data
-        with tf.GradientTape(persistent=True) as tape:
-            fake_y = self.gen_G(real_x, training=True)
-            fake_x = self.gen_F(real_y, training=True)
-            cycled_x = self.gen_F(fake_y, training=True)
-            cycled_y = self.gen_G(fake_x, training=True)
-            same_x = self.gen_F(real_x, training=True)
-            same_y = self.gen_G(real_y, training=True)
-            disc_real_x = self.disc_X(real_x, training=True)
-            disc_fake_x = self.disc_X(fake_x, training=True)
-            disc_real_y = self.disc_Y(real_y, training=True)
-            disc_fake_y = self.disc_Y(fake_y, training=True)
-            gen_G_loss = self.generator_loss_fn(disc_fake_y)
-            gen_F_loss = self.generator_loss_fn(disc_fake_x)
-            cycle_loss_G = self.cycle_loss_fn(real_y, cycled_y) * self.lambda_cycle
-            cycle_loss_F = self.cycle_loss_fn(real_x, cycled_x) * self.lambda_cycle
-            id_loss_G = (
-                self.identity_loss_fn(real_y, same_y) * self.lambda_cycle * self.lambda_identity
-            )
-            id_loss_F = (
-                self.identity_loss_fn(real_x, same_x) * self.lambda_cycle * self.lambda_identity
-            )
-            total_loss_G = gen_G_loss + cycle_loss_G + id_loss_G
-            total_loss_F = gen_F_loss + cycle_loss_F + id_loss_F
-            disc_X_loss = self.discriminator_loss_fn(disc_real_x, disc_fake_x)
-            disc_Y_loss = self.discriminator_loss_fn(disc_real_y, disc_fake_y)
-        grads_G = tape.gradient(total_loss_G, self.gen_G.trainable_variables)
-        grads_F = tape.gradient(total_loss_F, self.gen_F.trainable_variables)
-        disc_X_grads = tape.gradient(disc_X_loss, self.disc_X.trainable_variables)
-        disc_Y_grads = tape.gradient(disc_Y_loss, self.disc_Y.trainable_variables)
-        self.gen_G_optimizer.apply_gradients(zip(grads_G, self.gen_G.trainable_variables))
-        self.gen_F_optimizer.apply_gradients(zip(grads_F, self.gen_F.trainable_variables))
-        self.disc_X_optimizer.apply_gradients(zip(disc_X_grads, self.disc_X.trainable_variables))
-        self.disc_Y_optimizer.apply_gradients(zip(disc_Y_grads, self.disc_Y.trainable_variables))
-        return {
-            "G_loss": total_loss_G,
-            "F_loss": total_loss_F,
-            "D_X_loss": disc_X_loss,
-            "D_Y_loss": disc_Y_loss,
-        }
-
-
-class FusedCycleGAN(mm.models.CycleGAN):
-    """Prototype of a fused CycleGAN step (measurement only): the library's math, less work.
-
-    The generators do not change during the discriminator phase, so the fakes `G(x)`, `F(y)`
-    that the generator phase needs are the ones the discriminator phase judges. Here they are
-    computed once, under the generator phase's tape, which is opened before the discriminator
-    phase runs (on their `stop_gradient`) and closed after the generator losses, which read the
-    updated discriminators. Finiteness checks as in `backend.apply_phase` are kept.
-    """
-
-    def train_step(self, data):
-        batch = self.prepare_batch(data)
-        real_x, real_y = batch["images_x"], batch["images"]
-        phases = self.phases()
-        d_phase, g_phase = phases
-        loss = self.adversarial_loss
-        checks = self.batch_checks(batch)
-        with tf.GradientTape() as g_tape:
-            fake_y = self.generator(real_x, training=True)
-            fake_x = self.generator_f(real_y, training=True)
-
-            def d_loss_fn():
-                stopped_y, stopped_x = ops.stop_gradient(fake_y), ops.stop_gradient(fake_x)
-                d_y = 0.5 * loss.discriminator_loss(
-                    self.discriminator(real_y, training=True),
-                    self.discriminator(self.pool_y(stopped_y, training=True), training=True),
-                )
-                d_x = 0.5 * loss.discriminator_loss(
-                    self.discriminator_x(real_x, training=True),
-                    self.discriminator_x(self.pool_x(stopped_x, training=True), training=True),
-                )
-                return d_x + d_y, {"d_loss": d_x + d_y}
-
-            with g_tape.stop_recording():
-                logs = mm_backend.apply_phase(d_loss_fn, d_phase.variables, d_phase.optimizer, checks)
-            self._update_trackers(logs)
-            g_loss = loss.generator_loss(self.discriminator(fake_y, training=False)) + (
-                loss.generator_loss(self.discriminator_x(fake_x, training=False))
-            )
-            cycle = ops.mean(ops.abs(self.generator_f(fake_y, training=True) - real_x)) + ops.mean(
-                ops.abs(self.generator(fake_x, training=True) - real_y)
-            )
-            identity = ops.mean(ops.abs(self.generator(real_y, training=True) - real_y)) + (
-                ops.mean(ops.abs(self.generator_f(real_x, training=True) - real_x))
-            )
-            total = (
-                g_loss
-                + self.cycle_weight * cycle
-                + self.identity_weight * self.cycle_weight * identity
-            )
-        gradients = g_tape.gradient(total, g_phase.variables)
-        finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in gradients])
-        with tf.control_dependencies([tf.debugging.Assert(finite, ["gradients"])]):
-            g_phase.optimizer.apply_gradients(zip(gradients, g_phase.variables))
-        self._update_trackers({"g_loss": g_loss, "cycle_loss": cycle, "identity_loss": identity})
-        return self._tracker_results()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -789,9 +393,9 @@ def cyclegan_case(image_size, num_blocks, base_filters, batch_size=1, seed=0, nu
     networks = [
         mm.networks.resnet_generator(shape, base_filters=base_filters, num_blocks=num_blocks),
         mm.networks.resnet_generator(shape, base_filters=base_filters, num_blocks=num_blocks),
-        mm.networks.patchgan_discriminator(shape, base_filters=base_filters,
+        mm.networks.patchgan_discriminator(shape, base_filters=base_filters, n_layers=3,
                                            normalization="instance"),
-        mm.networks.patchgan_discriminator(shape, base_filters=base_filters,
+        mm.networks.patchgan_discriminator(shape, base_filters=base_filters, n_layers=3,
                                            normalization="instance"),
     ]
 
