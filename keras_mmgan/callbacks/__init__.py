@@ -17,3 +17,4 @@ from keras_mmgan.callbacks.grids import image_grid
 from keras_mmgan.callbacks.grids import plot_image_grid
 from keras_mmgan.callbacks.grids import plot_losses
 from keras_mmgan.callbacks.grids import save_image_grid
+from keras_mmgan.callbacks.growing import ProgressiveGrowing
