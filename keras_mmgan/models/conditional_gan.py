@@ -214,7 +214,8 @@ class ConditionalGAN(GAN):
         return [images, batch["labels"]]
 
     def discriminator_outputs(self, images, batch, training=True):
-        """`(logits, class logits or None)` of the discriminator for images."""
+        """`(logits, class logits or None)` of the discriminator for images (augmented)."""
+        images, batch = self.augment_for_discriminator(images, batch)
         outputs = self.discriminator(self.discriminator_inputs(images, batch), training=training)
         if self.auxiliary_classifier:
             return outputs[0], outputs[1]
@@ -245,7 +246,7 @@ class ConditionalGAN(GAN):
         class_loss = self._class_loss(labels, real_classes)
         if self.classify_fakes:  # Odena et al. eq. 2
             class_loss = class_loss + self._class_loss(labels, fake_classes)
-        logs = {"d_loss": loss, "d_class_loss": class_loss}
+        logs = {"d_loss": loss, "d_class_loss": class_loss, **self.augmentation_logs(real_logits)}
         return loss + self.class_weight * class_loss, logs
 
     def generator_loss(self, batch):

@@ -154,6 +154,12 @@ class CycleGAN(GAN):
     # ------------------------------------------------------------------ #
     # Phase losses.
     # ------------------------------------------------------------------ #
+    def judge(self, discriminator, images, batch):
+        """One domain's discriminator on images, augmented while training (per domain)."""
+        if self.augment is not None and batch.get("training", True):
+            images = self.augment(images, training=True)
+        return discriminator(images, training=True)
+
     def discriminator_loss(self, batch):
         real_x, real_y = batch["images_x"], batch["images"]
         fake_y = ops.stop_gradient(self.generator(real_x, training=True))
@@ -161,16 +167,19 @@ class CycleGAN(GAN):
         batch["fakes"] = fake_y
         loss = self.adversarial_loss
         pooling = batch.get("training", True)  # evaluate leaves the pools alone
+        real_y_output = self.judge(self.discriminator, real_y, batch)
+        real_x_output = self.judge(self.discriminator_x, real_x, batch)
         # Halved, as in the paper: D learns slower than G.
         d_y = 0.5 * loss.discriminator_loss(
-            self.discriminator(real_y, training=True),
-            self.discriminator(self.pool_y(fake_y, training=pooling), training=True),
+            real_y_output,
+            self.judge(self.discriminator, self.pool_y(fake_y, training=pooling), batch),
         )
         d_x = 0.5 * loss.discriminator_loss(
-            self.discriminator_x(real_x, training=True),
-            self.discriminator_x(self.pool_x(fake_x, training=pooling), training=True),
+            real_x_output,
+            self.judge(self.discriminator_x, self.pool_x(fake_x, training=pooling), batch),
         )
-        return d_x + d_y, {"d_loss": d_x + d_y}
+        both = ops.concatenate([ops.reshape(real_y_output, (-1,)), ops.reshape(real_x_output, (-1,))])
+        return d_x + d_y, {"d_loss": d_x + d_y, **self.augmentation_logs(both)}
 
     def generator_loss(self, batch):
         real_x, real_y = batch["images_x"], batch["images"]
@@ -181,8 +190,8 @@ class CycleGAN(GAN):
 
         def adversarial(discriminator, fake, real):
             # D in training mode, as in its own phase; the engine puts back what that writes.
-            real_output = discriminator(real, training=True) if loss.needs_real_output else None
-            return loss.generator_loss(discriminator(fake, training=True), real_output)
+            real_output = self.judge(discriminator, real, batch) if loss.needs_real_output else None
+            return loss.generator_loss(self.judge(discriminator, fake, batch), real_output)
 
         g_loss = adversarial(self.discriminator, fake_y, real_y) + adversarial(
             self.discriminator_x, fake_x, real_x

@@ -20,6 +20,8 @@ from keras_mmgan import backend
 from keras_mmgan import losses as losses_module
 from keras_mmgan import regularizers as regularizers_module
 from keras_mmgan.datasets import pipeline
+from keras_mmgan.layers.adaptive_augment import AdaptiveAugment
+from keras_mmgan.layers.diff_augment import DiffAugment
 from keras_mmgan.layers.image_pool import ImagePool
 from keras_mmgan.layers.search import find_layers
 from keras_mmgan.layers.seed_state import SavesSeedState
@@ -28,6 +30,35 @@ from keras_mmgan.validation import check_positive_int
 Phase = collections.namedtuple("Phase", "name variables optimizer loss_fn repeats")
 
 _DISCRIMINATOR, _GENERATOR = "discriminator", "generator"
+
+
+def augmentation(augment, seed=None):
+    """The discriminator augmentation a GAN's `augment=` names: a layer, or `None`.
+
+    Args:
+        augment: `None` (no augmentation), a DiffAugment policy string such as
+            `"color,translation,cutout"`, `"ada"` (adaptive augmentation with its defaults),
+            or a `layers.DiffAugment` / `layers.AdaptiveAugment` instance.
+        seed: int seed for a layer built from a string.
+
+    Returns:
+        A `layers.DiffAugment` (or subclass), or `None`.
+
+    Example:
+
+    >>> type(augmentation("ada")).__name__, augmentation(None)
+    ('AdaptiveAugment', None)
+    """
+    if augment is None or isinstance(augment, DiffAugment):
+        return augment
+    if augment == "ada":
+        return AdaptiveAugment(seed=seed)
+    if isinstance(augment, str):
+        return DiffAugment(augment, seed=seed)
+    raise TypeError(
+        "augment must be None, a policy string such as 'color,translation,cutout', 'ada', or "
+        f"a keras_mmgan.layers.DiffAugment / AdaptiveAugment; got {augment!r}"
+    )
 
 
 def _ends_in_sigmoid(model):
@@ -174,6 +205,13 @@ class GAN(SavesSeedState, keras.Model):
             size is not a multiple of `pack` drops its last samples.
         pool_size: size of an `ImagePool` of past fakes shown to the
             discriminator (Shrivastava et al. 2017); `0` for none.
+        augment: differentiable augmentation of every image the discriminator sees, real
+            and fake, in both phases (`augmentation` lists the forms): `None`, a DiffAugment
+            policy (`"color,translation,cutout"`, Zhao et al. 2020), `"ada"` (adaptive
+            augmentation, Karras et al. 2020, logging `aug_p` and `r_t`) or a layer.
+            Gradient penalties (R1, GP, DRAGAN) are taken w.r.t. the un-augmented images,
+            through the augmentation, as in StyleGAN2-ADA; feature matching compares
+            un-augmented features. Evaluation (`evaluate`) does not augment.
         **kwargs: passed to `keras.Model` (e.g. `name`).
 
     Example:
@@ -205,7 +243,15 @@ class GAN(SavesSeedState, keras.Model):
     uses_latents = True
 
     def __init__(
-        self, generator, discriminator, latent_dim, seed=None, pack=1, pool_size=0, **kwargs
+        self,
+        generator,
+        discriminator,
+        latent_dim,
+        seed=None,
+        pack=1,
+        pool_size=0,
+        augment=None,
+        **kwargs,
     ):
         super().__init__(**kwargs)
         for name, network in (("generator", generator), ("discriminator", discriminator)):
@@ -246,9 +292,13 @@ class GAN(SavesSeedState, keras.Model):
         if pool_size:
             self.image_pool = ImagePool(pool_size, seed=seed, name="image_pool")
             self.image_pool.build((None,) + tuple(generator.output_shape[1:]))
+        self.augment = augmentation(augment, seed=None if seed is None else seed + 2)
         self.loss_trackers = {}
         for name in ("d_loss", "g_loss") + tuple(self.auxiliary_loss_names()):
             self._add_tracker(name)
+        if isinstance(self.augment, AdaptiveAugment):
+            self._add_tracker("aug_p")
+            self._add_tracker("r_t")
         # The networks are built already; this stops Keras from building the
         # GAN by calling it on a training batch.
         self.built = True
@@ -320,9 +370,44 @@ class GAN(SavesSeedState, keras.Model):
         moved = ops.moveaxis(grouped, 1, -2)
         return ops.reshape(moved, (-1,) + shape[:-1] + (self.pack * shape[-1],))
 
+    def augment_for_discriminator(self, images, batch):
+        """The images (and batch) the discriminator sees: augmented while training.
+
+        Families whose discriminator also reads an image condition augment it alike
+        (Pix2Pix's source).
+
+        Args:
+            images: images `(N, ...)` to judge.
+            batch: the batch dict.
+
+        Returns:
+            `(images, batch)`, augmented when the GAN has `augment` and the batch trains.
+        """
+        if self.augment is None or not batch.get("training", True):
+            return images, batch
+        return self.augment(images, training=True), batch
+
     def discriminate(self, images, batch, training=True):
-        """Runs the discriminator on images (with the batch's conditions)."""
+        """Runs the discriminator on images (with the batch's conditions), augmented."""
+        images, batch = self.augment_for_discriminator(images, batch)
         return self.discriminator(self.discriminator_inputs(images, batch), training=training)
+
+    def augmentation_logs(self, real_output):
+        """`{"r_t": E[sign(D(real))]}` for adaptive augmentation, else `{}`.
+
+        Each family's discriminator loss adds it to its logs; the training step feeds it to
+        `AdaptiveAugment.observe`.
+
+        Args:
+            real_output: D's outputs on the real images of the phase.
+
+        Returns:
+            A dict of logs.
+        """
+        if not isinstance(self.augment, AdaptiveAugment):
+            return {}
+        logits = ops.cast(self.adversarial_loss.logits(real_output), "float32")
+        return {"r_t": ops.mean(ops.sign(logits))}
 
     def generation_inputs(self, num_samples=None, labels=None, captions=None, images=None):
         """Checks `generate`'s arguments; returns `(num_samples, batch dict)`."""
@@ -409,10 +494,9 @@ class GAN(SavesSeedState, keras.Model):
         batch["fakes"] = fake
         if self.image_pool is not None:
             fake = self.image_pool(fake, training=batch.get("training", True))
-        loss = self.adversarial_loss.discriminator_loss(
-            self.discriminate(batch["images"], batch), self.discriminate(fake, batch)
-        )
-        return loss, {"d_loss": loss}
+        real_output = self.discriminate(batch["images"], batch)
+        loss = self.adversarial_loss.discriminator_loss(real_output, self.discriminate(fake, batch))
+        return loss, {"d_loss": loss, **self.augmentation_logs(real_output)}
 
     def adversarial_generator_loss(self, fake_output, batch):
         """The adversarial loss of G on D's outputs for fakes.
@@ -601,6 +685,9 @@ class GAN(SavesSeedState, keras.Model):
                     checks=self.batch_checks(batch),
                 )
                 self._update_trackers(logs)
+                if phase.name == _DISCRIMINATOR and "r_t" in logs:
+                    self.augment.observe(logs["r_t"], ops.shape(batch["images"])[0])
+                    self._update_trackers({"aug_p": self.augment.probability})
         return self._tracker_results()
 
     def test_step(self, data):
@@ -609,6 +696,8 @@ class GAN(SavesSeedState, keras.Model):
         for phase in self.phases():
             _, logs = self._phase_loss(phase, batch)
             self._update_trackers(logs)
+        if isinstance(self.augment, AdaptiveAugment):
+            self._update_trackers({"aug_p": self.augment.probability})
         return self._tracker_results()
 
     @property
@@ -901,6 +990,9 @@ class GAN(SavesSeedState, keras.Model):
             seed=self.seed,
             pack=self.pack,
             pool_size=self.pool_size,
+            augment=None
+            if self.augment is None
+            else keras.saving.serialize_keras_object(self.augment),
         )
         return config
 

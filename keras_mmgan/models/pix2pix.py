@@ -113,6 +113,13 @@ class Pix2Pix(GAN):
     def discriminator_inputs(self, images, batch):
         return [batch["source"], images]
 
+    def augment_for_discriminator(self, images, batch):
+        # The source and the image it is judged with: the same transform, so a pair stays one.
+        if self.augment is None or not batch.get("training", True):
+            return images, batch
+        source, images = self.augment([batch["source"], images], training=True)
+        return images, dict(batch, source=source)
+
     def generator_loss(self, batch):
         loss, logs = super().generator_loss(batch)
         logs["l1_loss"] = losses.mean_absolute_difference(batch["fakes"], batch["images"])

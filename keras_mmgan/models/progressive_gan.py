@@ -307,6 +307,7 @@ class ProgressiveGAN(GAN):
         return images if training else ops.clip(images, -1.0, 1.0)
 
     def discriminate(self, images, batch, training=True):
+        images, batch = self.augment_for_discriminator(images, batch)
         return self.discriminator(
             self.discriminator_inputs(images, batch),
             stage=self._stage,

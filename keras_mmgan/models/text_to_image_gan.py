@@ -204,7 +204,7 @@ class TextToImageGAN(GAN):
         batch["fakes"] = fake
         real_output = self.discriminate(real, batch)
         # GAN-CLS: real images with another sample's caption are negatives.
-        mismatched = {"tokens": ops.roll(tokens, 1, axis=0)}
+        mismatched = dict(batch, tokens=ops.roll(tokens, 1, axis=0))
         loss = 0.5 * (
             self.adversarial_loss.discriminator_loss(
                 real_output, self.discriminate(fake, batch)
@@ -213,7 +213,7 @@ class TextToImageGAN(GAN):
                 real_output, self.discriminate(real, mismatched)
             )
         )
-        return loss, {"d_loss": loss}
+        return loss, {"d_loss": loss, **self.augmentation_logs(real_output)}
 
     def generator_loss(self, batch):
         loss, logs = super().generator_loss(batch)
