@@ -23,6 +23,7 @@ from keras_mmgan.datasets.text import text_vectorizer
 from keras_mmgan.datasets.digits import stacked_digits
 from keras_mmgan.datasets.tfds import load_tfds
 from keras_mmgan.datasets.tfds import cycle_gan_preprocessing
+from keras_mmgan.datasets.augmentation import augmentation
 from keras_mmgan.datasets.tfds import load_cycle_gan
 from keras_mmgan.datasets.translation import colorization_pairs
 from keras_mmgan.datasets.translation import edge_digit_pairs

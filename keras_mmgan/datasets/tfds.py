@@ -18,6 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_mmgan.datasets.augmentation import augmentation
 from keras_mmgan.validation import check_positive_int
 
 
@@ -138,25 +139,13 @@ def cycle_gan_preprocessing(load_size=286, crop_size=256, training=True, seed=No
         Zhu et al. 2017, "Unpaired Image-to-Image Translation using Cycle-Consistent
         Adversarial Networks", section 7.1 (https://arxiv.org/abs/1703.10593).
     """
-    check_positive_int("load_size", load_size)
-    check_positive_int("crop_size", crop_size)
-    if load_size < crop_size:
-        raise ValueError(
-            f"load_size must be >= crop_size (the crop is cut from the resized image); got "
-            f"load_size={load_size} and crop_size={crop_size}"
-        )
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise TypeError(f"seed must be None or an int; got {seed!r}")
     if not training:
+        check_positive_int("crop_size", crop_size)
         return keras.Sequential(
             [keras.layers.Resizing(crop_size, crop_size)], name="cycle_gan_test_preprocessing"
         )
-    return keras.Sequential(
-        [
-            keras.layers.Resizing(load_size, load_size),
-            keras.layers.RandomCrop(crop_size, crop_size, seed=seed),
-            keras.layers.RandomFlip("horizontal", seed=seed),
-        ],
+    return augmentation(
+        crop_size=crop_size, load_size=load_size, flip=True, seed=seed,
         name="cycle_gan_preprocessing",
     )
 
