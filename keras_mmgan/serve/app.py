@@ -30,6 +30,8 @@ from keras_mmgan.serve.service import DemoService
 from keras_mmgan.serve.service import RequestError
 
 DEFAULT_MAX_REQUEST_BYTES = 8 * 1024 * 1024
+# An oversized body is read (and dropped) up to this size before the 413, see _read_json.
+DRAIN_BYTES = 64 * 1024 * 1024
 
 
 def create_app(model, max_samples=64, max_request_bytes=DEFAULT_MAX_REQUEST_BYTES):
@@ -103,22 +105,28 @@ def create_app(model, max_samples=64, max_request_bytes=DEFAULT_MAX_REQUEST_BYTE
 
 
 async def _read_json(request, max_request_bytes):
-    """Reads the body as a JSON object, refusing bodies over `max_request_bytes` as they stream."""
-    declared = request.headers.get("content-length")
+    """Reads the body as a JSON object; a body over `max_request_bytes` is a 413.
+
+    The body streams in and is never held beyond `max_request_bytes`. The rest of
+    an oversized body is read and dropped, up to `DRAIN_BYTES`, so that the client
+    (a browser, `requests`) receives the 413 instead of a reset connection.
+    """
     limit_message = (
-        f"the request body is larger than the {max_request_bytes // (1024 * 1024)} MB accepted "
+        f"the request body is larger than the {max_request_bytes / (1024 * 1024):g} MB accepted "
         "(images are resized to the model's size: send a smaller file)"
     )
-    if declared is not None and declared.isdigit() and int(declared) > max_request_bytes:
-        raise RequestError(limit_message, 413)
-    body = bytearray()
+    body, received = bytearray(), 0
     try:
         async for chunk in request.stream():
-            body.extend(chunk)
-            if len(body) > max_request_bytes:
-                raise RequestError(limit_message, 413)
+            received += len(chunk)
+            if received > DRAIN_BYTES:
+                break
+            if received <= max_request_bytes:
+                body.extend(chunk)
     except ClientDisconnect:
         raise RequestError("the client closed the connection before sending the body") from None
+    if received > max_request_bytes:
+        raise RequestError(limit_message, 413)
     if not body:
         return {}
     try:
