@@ -18,14 +18,6 @@ import base64
 import importlib.resources
 import json
 
-from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect
-from starlette.responses import HTMLResponse
-from starlette.responses import JSONResponse
-from starlette.responses import Response
-from starlette.routing import Route
-
 from keras_mmgan.serve.service import DemoService
 from keras_mmgan.serve.service import RequestError
 
@@ -57,6 +49,14 @@ def create_app(model, max_samples=64, max_request_bytes=DEFAULT_MAX_REQUEST_BYTE
     uvicorn.run(app, host="127.0.0.1", port=8000)
     ```
     """
+    # Imported here: `keras_mmgan.serve` checks for them first and names the extra.
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import HTMLResponse
+    from starlette.responses import JSONResponse
+    from starlette.responses import Response
+    from starlette.routing import Route
+
     service = DemoService(model, max_samples=max_samples)
     page = importlib.resources.files("keras_mmgan.serve").joinpath("page.html").read_text("utf-8")
 
@@ -111,6 +111,8 @@ async def _read_json(request, max_request_bytes):
     an oversized body is read and dropped, up to `DRAIN_BYTES`, so that the client
     (a browser, `requests`) receives the 413 instead of a reset connection.
     """
+    from starlette.requests import ClientDisconnect
+
     limit_message = (
         f"the request body is larger than the {max_request_bytes / (1024 * 1024):g} MB accepted "
         "(images are resized to the model's size: send a smaller file)"
@@ -132,7 +134,9 @@ async def _read_json(request, max_request_bytes):
     try:
         fields = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise RequestError(f"the body must be a JSON object of fields; it is not JSON ({error})") from None
+        raise RequestError(
+            f"the body must be a JSON object of fields; it is not JSON ({error})"
+        ) from None
     if not isinstance(fields, dict):
         raise RequestError(
             f"the body must be a JSON object of fields; got a JSON {type(fields).__name__}"

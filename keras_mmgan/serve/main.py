@@ -66,7 +66,9 @@ def load(model_path):
     if not os.path.isfile(model_path):
         raise ValueError(f"MODEL.keras: no such file: {model_path}")
     if not model_path.endswith(".keras"):
-        raise ValueError(f"MODEL.keras must be a .keras file written by model.save; got {model_path}")
+        raise ValueError(
+            f"MODEL.keras must be a .keras file written by model.save; got {model_path}"
+        )
     try:
         model = keras.saving.load_model(model_path)
     except Exception as error:

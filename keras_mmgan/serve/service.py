@@ -1,4 +1,4 @@
-"""What the web demo does with a loaded model, without the web: read its family, check a request, generate a grid.
+"""The web demo's model side: read a model's family, check a request, generate its grid.
 
 `DemoService` holds one model (loaded once), checks each request's fields and turns
 every mistake into a `RequestError` with an HTTP status and a message that names the
@@ -160,13 +160,13 @@ class DemoService:
         if self.family == "text2image" and model.vectorizer is None:
             raise ValueError(
                 "the demo needs a text model that takes raw strings: this TextToImageGAN has no "
-                "vectorizer (build it with build_gan(..., vectorizer=datasets.text_vectorizer(...)))"
+                "vectorizer (build it with "
+                "build_gan(..., vectorizer=datasets.text_vectorizer(...)))"
             )
         self._vocabulary = None
         if self.family == "text2image":
-            self._vocabulary = [
-                str(word) for word in model.vectorizer.get_vocabulary() if str(word) not in ("", "[UNK]")
-            ]
+            words = (str(word) for word in model.vectorizer.get_vocabulary())
+            self._vocabulary = [word for word in words if word not in ("", "[UNK]")]
         self._lock = threading.Lock()
         if warm_up:
             self.generate(self.example_request())
@@ -217,8 +217,9 @@ class DemoService:
 
     @property
     def example_result_shape(self):
+        """The shape of one generated image (what `example_request` gives)."""
         if not hasattr(self, "_example_shape"):
-            self._example_shape = self._run(self.example_request(), count_time=False).images.shape[1:]
+            self._example_shape = self._run(self.example_request()).images.shape[1:]
         return self._example_shape
 
     def example_request(self):
@@ -253,7 +254,7 @@ class DemoService:
             self._example_shape = result.images.shape[1:]
         return result
 
-    def _run(self, request, count_time=True):
+    def _run(self, request):
         if not isinstance(request, dict):
             raise RequestError(
                 f"the request must be a JSON object of fields; got {type(request).__name__}"
@@ -318,8 +319,7 @@ class DemoService:
             except (ValueError, TypeError) as error:  # the model's own checks name the argument
                 raise RequestError(str(error)) from None
             elapsed_ms = (time.perf_counter() - start) * 1000.0
-        return GenerationResult(images, num_columns, elapsed_ms if count_time else 0.0,
-                                unknown_words)
+        return GenerationResult(images, num_columns, elapsed_ms, unknown_words)
 
     def _check_fields(self, request):
         """Refuses fields that do not belong to this family, naming what it takes."""
@@ -415,7 +415,9 @@ def decode_image(data, shape):
         try:
             data = base64.b64decode(data, validate=True)
         except (binascii.Error, ValueError):
-            raise RequestError("image must be base64 text (or a data: URL) of an image file") from None
+            raise RequestError(
+                "image must be base64 text (or a data: URL) of an image file"
+            ) from None
     if not isinstance(data, (bytes, bytearray)) or not data:
         raise RequestError("image must be a non-empty image file (PNG, JPEG, ...) as base64")
     try:

@@ -56,7 +56,9 @@ def test_png_grid_holds_image_grid_pixels_exactly():
         ("text2image", {"caption": CAPTION, "num_samples": 9}, dict(captions=[CAPTION] * 9), 3),
     ],
 )
-def test_generate_serves_the_grid_of_generate_for_the_seed(family, fields, generate_kwargs, columns):
+def test_generate_serves_the_grid_of_generate_for_the_seed(
+    family, fields, generate_kwargs, columns
+):
     app = client(family)
     response = app.post("/generate", json=dict(fields, seed=11))
     assert response.status_code == 200, response.text

@@ -132,7 +132,9 @@ def test_the_page_generates_the_grid_of_generate_for_the_seed(tmp_path):
             page.fill("#walk-to", "5")
             page.fill("#num-samples", "8")
             page.click("#walk")
-            page.wait_for_function("document.getElementById('status').textContent.includes('→ 5')")
+            page.wait_for_function(
+                "document.getElementById('status').textContent.includes('→ 5')"
+            )
             frames = model.generate(captions=[CAPTION] * 8, latents=model.latent_walk(0, 5, 8))
             np.testing.assert_array_equal(shown_grid(page), image_grid(frames, 8, padding=2))
         finally:

@@ -1,4 +1,4 @@
-"""Tiny untrained models of every family, for the web demo's tests (built in well under a second)."""
+"""Tiny untrained models of every family, for the web demo's tests (about a second each)."""
 
 import keras
 
