@@ -68,9 +68,10 @@ def create_app(model, max_samples=64, max_request_bytes=DEFAULT_MAX_REQUEST_BYTE
 
     async def generate(request):
         fields = await _read_json(request, max_request_bytes)
-        result = await run_in_threadpool(service.generate, fields)
+        # Generation and PNG encoding both run in the thread pool, off the event loop.
+        result, png = await run_in_threadpool(_generate_png, service, fields)
         if fields.get("format", "png") == "base64":
-            body = dict(result.summary(), png_base64=base64.b64encode(result.png).decode("ascii"))
+            body = dict(result.summary(), png_base64=base64.b64encode(png).decode("ascii"))
             return JSONResponse(body)
         summary = result.summary()
         headers = {
@@ -80,7 +81,7 @@ def create_app(model, max_samples=64, max_request_bytes=DEFAULT_MAX_REQUEST_BYTE
             "X-Unknown-Words": " ".join(summary["unknown_words"]),
             "Cache-Control": "no-store",
         }
-        return Response(result.png, media_type="image/png", headers=headers)
+        return Response(png, media_type="image/png", headers=headers)
 
     async def refused(request, error):
         return JSONResponse({"error": error.message}, status_code=error.status)
@@ -102,6 +103,11 @@ def create_app(model, max_samples=64, max_request_bytes=DEFAULT_MAX_REQUEST_BYTE
     )
     app.state.service = service
     return app
+
+
+def _generate_png(service, fields):
+    result = service.generate(fields)
+    return result, result.png
 
 
 async def _read_json(request, max_request_bytes):
