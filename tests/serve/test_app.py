@@ -115,13 +115,42 @@ def test_image_families_translate_the_upload():
     assert response.status_code == 200 and decode(response.content).shape == (8, 8, 3)
 
 
-def test_latent_walk_is_one_row_from_seed_to_walk_to():
-    app = client("conditional")
-    response = app.post("/generate", json={"label": 1, "seed": 4, "walk_to": 9, "num_samples": 6})
-    assert response.status_code == 200, response.text
+@pytest.mark.parametrize("family", ["conditional", "progressive", "multimodal"])
+def test_latent_walk_is_one_row_from_seed_to_walk_to(family):
+    app = client(family)
+    fields = {"seed": 4, "walk_to": 9, "num_samples": 6}
     model = app.app.state.service.model
-    frames = model.generate(labels=[1] * 6, latents=model.latent_walk(4, 9, 6))
+    walk = model.latent_walk(4, 9, 6)
+    if family == "conditional":
+        fields["label"] = 1
+        frames = model.generate(labels=[1] * 6, latents=walk)
+    elif family == "progressive":
+        frames = model.generate(6, latents=walk, full_resolution=True)
+    else:
+        grey = np.full((8, 8), 200, "uint8")
+        fields["image"] = png_file(grey, "L")
+        source = (grey.astype("float32") / 127.5 - 1.0)[None, ..., None]
+        frames = model.generate(6, images=source, latents=walk)
+    response = app.post("/generate", json=fields)
+    assert response.status_code == 200, response.text
     np.testing.assert_array_equal(decode(response.content), image_grid(frames, 6, 2))
+
+
+def test_an_unexpected_failure_is_one_line_and_the_server_goes_on(monkeypatch):
+    app = TestClient(serve.create_app(make_model("gan")), raise_server_exceptions=False)
+    model = app.app.state.service.model
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("out of memory, say")
+
+    monkeypatch.setattr(model, "generate", broken)
+    response = app.post("/generate", json={"num_samples": 2})
+    assert response.status_code == 500
+    assert response.json() == {
+        "error": "the server failed to answer this request (RuntimeError)"
+    }
+    monkeypatch.undo()
+    assert app.post("/generate", json={"num_samples": 2}).status_code == 200
 
 
 @pytest.mark.parametrize(
