@@ -374,9 +374,10 @@ class DemoService:
 
 
 def _int_field(request, name, default, low, high):
-    value = request.get(name, default)
+    """The int field `name` in [low, high]; missing or null gives `default`."""
+    value = request.get(name)
     if value is None:
-        return None
+        return default
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise RequestError(f"{name} must be an int in [{low}, {high}]; got {value!r}")
     if not low <= value <= high:

@@ -136,6 +136,16 @@ def test_latent_walk_is_one_row_from_seed_to_walk_to(family):
     np.testing.assert_array_equal(decode(response.content), image_grid(frames, 6, 2))
 
 
+def test_null_fields_take_their_defaults():
+    # The page sends null for an emptied number box.
+    app = client("conditional")
+    response = app.post("/generate", json={"label": 0, "seed": None, "num_samples": None})
+    assert response.status_code == 200 and response.headers["X-Num-Samples"] == "16"
+    model = app.app.state.service.model
+    expected = image_grid(model.generate(labels=[0] * 16, seed=0), 4, 2)
+    np.testing.assert_array_equal(decode(response.content), expected)
+
+
 def test_an_unexpected_failure_is_one_line_and_the_server_goes_on(monkeypatch):
     app = TestClient(serve.create_app(make_model("gan")), raise_server_exceptions=False)
     model = app.app.state.service.model
