@@ -17,6 +17,7 @@ import numpy as np
 
 from keras_mmgan import models
 from keras_mmgan.callbacks.grids import png_grid
+from keras_mmgan.validation import check_positive_int
 
 # Seeds are int32 in Keras's SeedGenerator.
 MAX_SEED = 2**31 - 1
@@ -154,9 +155,7 @@ class DemoService:
     def __init__(self, model, max_samples=64, warm_up=True):
         self.model = model
         self.family = model_family(model)
-        if not isinstance(max_samples, int) or isinstance(max_samples, bool) or max_samples < 1:
-            raise ValueError(f"max_samples must be a positive int; got {max_samples!r}")
-        self.max_samples = max_samples
+        self.max_samples = check_positive_int("max_samples", max_samples)
         if self.family == "text2image" and model.vectorizer is None:
             raise ValueError(
                 "the demo needs a text model that takes raw strings: this TextToImageGAN has no "
