@@ -1,6 +1,6 @@
 """Callbacks and plotting helpers to watch a GAN train, grow it, back it up and settle its statistics.
 
-- `grids`: `image_grid`, `plot_image_grid`, `save_image_grid`, `plot_losses`, `SampleGrid`;
+- `grids`: `image_grid`, `png_grid`, `plot_image_grid`, `save_image_grid`, `plot_losses`, `SampleGrid`;
 - `evaluation`: `GANEvaluator` (FID, KID, precision/recall, IS in the epoch logs);
 - `growing`: `ProgressiveGrowing`;
 - `backup`: `BackupAndRestore`, `restore_backup`;
@@ -16,5 +16,6 @@ from keras_mmgan.callbacks.grids import SampleGrid
 from keras_mmgan.callbacks.grids import image_grid
 from keras_mmgan.callbacks.grids import plot_image_grid
 from keras_mmgan.callbacks.grids import plot_losses
+from keras_mmgan.callbacks.grids import png_grid
 from keras_mmgan.callbacks.grids import save_image_grid
 from keras_mmgan.callbacks.growing import ProgressiveGrowing

@@ -1,5 +1,6 @@
 """Sample grids and loss plots: arrays of images as one picture, saved or shown, and `SampleGrid`."""
 
+import io
 import os
 
 import keras
@@ -211,3 +212,29 @@ class SampleGrid(keras.callbacks.Callback):
             from keras_mmgan import backend
 
             backend.write_image_summary(self.tensorboard_dir, "samples", images, epoch + 1)
+
+
+def png_grid(images, num_columns=None, padding=0):
+    """Encodes images in [-1, 1] as the bytes of one PNG grid (`image_grid`'s pixels, exactly).
+
+    What the web demo (`keras_mmgan.serve`) sends, so that a program or a test
+    can compare a served grid with `image_grid(model.generate(...))`.
+
+    Args:
+        images: array `(N, H, W, C)` with C = 1 or 3, values in [-1, 1].
+        num_columns: images per row; `ceil(sqrt(N))` by default.
+        padding: grey pixels between images.
+
+    Returns:
+        The PNG file's bytes (8-bit RGB).
+
+    Example:
+
+    >>> png_grid(np.zeros((4, 8, 8, 1)))[:8]
+    b'\\x89PNG\\r\\n\\x1a\\n'
+    """
+    from PIL import Image  # Pillow comes with matplotlib
+
+    buffer = io.BytesIO()
+    Image.fromarray(image_grid(images, num_columns, padding), "RGB").save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -897,6 +897,82 @@ class GAN(SavesSeedState, keras.Model):
                 )
         return np.concatenate(outputs).astype("float32")
 
+    def seed_latents(self, num_samples, seed):
+        """The latents that `generate` draws for `num_samples` images with `seed`.
+
+        `generate(..., latents=model.seed_latents(n, s))` gives the same images
+        as `generate(..., seed=s)` for `n` images (for a `MultimodalPix2Pix`,
+        `n` is the number of outputs: images x outputs per image).
+
+        Args:
+            num_samples: how many latents.
+            seed: int seed, as `generate`'s.
+
+        Returns:
+            A float32 NumPy array `(num_samples, latent_dim)`.
+
+        Example:
+
+        ```python
+        z = gan.seed_latents(16, seed=0)
+        np.array_equal(gan.generate(latents=z), gan.generate(16, seed=0))   # True
+        ```
+        """
+        if self.latent_dim is None:
+            raise ValueError(f"{type(self).__name__} has no latent code: it has no seed latents")
+        num_samples = check_positive_int("num_samples", num_samples)
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"seed must be an int; got {seed!r}")
+        latents = self.sample_latents(
+            num_samples, {}, seed=keras.random.SeedGenerator(int(seed))
+        )
+        return ops.convert_to_numpy(latents).astype("float32")
+
+    def latent_walk(self, seed_a, seed_b, steps=8, spherical=True):
+        """Latents on a path from the first latent of `seed_a` to that of `seed_b`.
+
+        The path's ends are `seed_latents(1, seed_a)[0]` and
+        `seed_latents(1, seed_b)[0]`, so its first and last images are
+        `generate(1, seed=seed_a)` and `generate(1, seed=seed_b)` (with the
+        same condition). Spherical interpolation (slerp) keeps the points at
+        the norm that Gaussian latents have, where linear interpolation passes
+        through the low-norm middle that the generator rarely saw.
+
+        Args:
+            seed_a: int seed of the start.
+            seed_b: int seed of the end.
+            steps: number of points, ends included (at least 2).
+            spherical: slerp if True, linear interpolation otherwise.
+
+        Returns:
+            A float32 NumPy array `(steps, latent_dim)`, to pass as
+            `generate(..., latents=...)`.
+
+        Example:
+
+        ```python
+        walk = gan.latent_walk(0, 1, steps=8)
+        frames = gan.generate(labels=[3] * 8, latents=walk)    # a conditional GAN
+        ```
+
+        Reference:
+            White, "Sampling Generative Networks", arXiv:1609.04468, 2016.
+        """
+        steps = check_positive_int("steps", steps)
+        if steps < 2:
+            raise ValueError(f"steps must be at least 2 (the two ends); got {steps}")
+        start = self.seed_latents(1, seed_a)[0].astype("float64")
+        end = self.seed_latents(1, seed_b)[0].astype("float64")
+        t = np.linspace(0.0, 1.0, steps)[:, None]
+        cosine = np.dot(start, end) / max(np.linalg.norm(start) * np.linalg.norm(end), 1e-12)
+        omega = np.arccos(np.clip(cosine, -1.0, 1.0))
+        if not spherical or np.sin(omega) < 1e-6:
+            path = (1.0 - t) * start + t * end
+        else:
+            path = (np.sin((1.0 - t) * omega) * start + np.sin(t * omega) * end) / np.sin(omega)
+        path[0], path[-1] = start, end
+        return path.astype("float32")
+
     def serving_condition(self):
         """What the exported model takes besides noise: `(spec, to_batch)` or `None`.
 
