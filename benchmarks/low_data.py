@@ -16,7 +16,7 @@ the small sets are seen many times over (where a discriminator overfits). Config
 
 Scored by FID of `--num-samples` samples against all 5,000 digits on the shipped digit
 classifier's features (`metrics.digit_extractor()`). Each run writes
-`benchmarks/results/low_data/<config>_<size>_seed<seed>/` with `samples.npy`, `results.json`
+`benchmarks/results/low_data/<steps>_steps/<config>_<size>_seed<seed>/` with `samples.npy`, `results.json`
 (protocol, FID, seconds, the loss and `aug_p` / `r_t` trajectories) and `grid.png`; the
 benchmark writes `results.json` and `table.md` over every run in the output folder.
 """
@@ -142,8 +142,9 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--num-samples", type=int, default=2000)
     parser.add_argument("--ada-speed", type=int, default=100_000)
-    parser.add_argument("--out", default="benchmarks/results/low_data")
+    parser.add_argument("--out", help="default: benchmarks/results/low_data/<steps>_steps")
     args = parser.parse_args(argv)
+    args.out = args.out or f"benchmarks/results/low_data/{args.steps}_steps"
     extractor = mm.metrics.digit_extractor()
     real_features = mm.metrics.extract_features(subset(5000)[1], extractor)
     for size in args.sizes:
