@@ -3,7 +3,8 @@
 Needs Debian's `chromium` package (`apt-get install -y chromium`, at /usr/bin/chromium)
 and the Python `playwright` package (in the test extra); Playwright's own browser
 downloads are not used. With `KERAS_MMGAN_SCREENSHOT=1` the test saves the page to
-`assets/serve.png` for the README (`docs/serve.md`).
+`assets/serve.png` for the README (`docs/serve.md`), showing the model at
+`KERAS_MMGAN_SCREENSHOT_MODEL` if set (the main job's, `keras-mmgan train text2image`).
 """
 
 import base64
@@ -102,8 +103,11 @@ def open_page(url):
 
 def test_the_page_generates_the_grid_of_generate_for_the_seed(tmp_path):
     screenshot = os.environ.get("KERAS_MMGAN_SCREENSHOT") == "1"
-    # A fit only for the README's picture; the checks hold for any weights.
-    path = text_model(str(tmp_path / "text2image.keras"), epochs=10 if screenshot else 0)
+    # A fit only for the README's picture; the checks hold for any weights. The README's
+    # picture shows the main job's model (`KERAS_MMGAN_SCREENSHOT_MODEL=runs/.../text2image.keras`).
+    path = os.environ.get("KERAS_MMGAN_SCREENSHOT_MODEL") or text_model(
+        str(tmp_path / "text2image.keras"), epochs=10 if screenshot else 0
+    )
     model = keras.saving.load_model(path)
     with live_server(path) as (url, _), open_page(url) as page:
         assert "TextToImageGAN" in page.text_content("#model")
