@@ -16,7 +16,12 @@ def test_train_text2image_writes_grid_metrics_and_model(tmp_path, capsys):
     )
     assert status == 0
     assert "caption accuracy on held-out captions" in capsys.readouterr().out
-    assert sorted(os.listdir(out)) == ["metrics.json", "samples.png", "text2image.keras"]
+    # The job's own three files, plus those every command-line run writes.
+    assert sorted(os.listdir(out)) == [
+        "backup", "history.csv", "losses.png", "metrics.json", "run.json", "samples",
+        "samples.png", "text2image.keras",
+    ]
+    assert os.listdir(os.path.join(out, "samples")) == ["samples_epoch_0001.png"]
     with open(os.path.join(out, "metrics.json")) as f:
         metrics = json.load(f)
     assert {"d_loss", "g_loss", "latent_loss"} <= set(metrics["losses"])
