@@ -30,6 +30,14 @@ _DEFAULT_EPOCHS = {"dcgan": 20, "conditional": 20, "text2image": 40, "pix2pix": 
 _DEFAULT_BATCH = {"dcgan": 64, "conditional": 64, "text2image": 64, "pix2pix": 32, "cyclegan": 8}
 
 
+class _Parser(argparse.ArgumentParser):
+    """An `ArgumentParser` whose errors are two lines (the error, where to get help), not the
+    whole usage, as every error of the command."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n(see {self.prog} --help)\n")
+
+
 def _positive_int(text):
     try:
         value = int(text)
@@ -67,7 +75,7 @@ def build_parser():
                         help="show TensorFlow's start-up messages and Python warnings")
     output.add_argument("--debug", action="store_true", help="show the trace of an error")
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="keras-mmgan",
         description="Train, sample and score the multi-modal GANs of keras_mmgan.",
     )
