@@ -204,6 +204,17 @@ def test_train_cyclegan_on_two_folders(tmp_path):
     assert model.translate(pairs["target"][:2]).shape == (2, 16, 16, 3)
 
 
+@pytest.mark.parametrize("family", ["conditional", "pix2pix"])
+def test_train_on_the_embedded_data_by_default(family, tmp_path):
+    out = str(tmp_path / family)
+    assert cli.main(["train", family, "--num-samples", "64", "--batch-size", "32",
+                     "--image-size", "16", "--out", out, *QUICK]) == 0
+    _, metrics = _assert_run(out, family)
+    assert metrics["protocol"]["data"].startswith(
+        "datasets.digits()" if family == "conditional" else "datasets.colorization_pairs(64"
+    )
+
+
 def test_resume_continues_a_run_and_overwrite_replaces_it(tmp_path, capsys):
     out = str(tmp_path / "run")
     args = ["train", "dcgan", "--num-samples", "64", "--batch-size", "32", "--out", out, *QUICK]
