@@ -170,6 +170,15 @@ def test_train_text2image_on_captioned_images(tmp_path, capsys):
                      "a red circle at the top left", "--caption", "a blue square at the center",
                      "--num", "4", "--out", grid]) == 0
     assert os.path.exists(grid)
+    capsys.readouterr()
+    assert cli.main(["evaluate", os.path.join(out, "text2image.keras"), "--images", str(folder),
+                     "--captions", str(folder / "captions.csv"), "--num-samples", "32",
+                     "--metrics", "fid"]) == 0
+    printed = capsys.readouterr().out
+    assert "caption_color" in printed and "32 real / 32 generated" in printed
+    assert cli.main(["evaluate", os.path.join(out, "text2image.keras"), "--images",
+                     str(folder)]) == 2
+    assert "--images needs --captions FILE" in capsys.readouterr().err
 
 
 def test_train_pix2pix_on_side_by_side_pairs_then_translate_a_folder(tmp_path):
