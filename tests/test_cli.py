@@ -293,6 +293,19 @@ def test_train_refuses_empty_folders_and_bad_flag_combinations(tmp_path, capsys)
                     "--batch-size", "32", *QUICK], 2, "holds no keras-mmgan run")
 
 
+def test_train_names_a_broken_image_and_keeps_no_half_run(digit_classes, tmp_path, capsys):
+    import shutil
+
+    folder = tmp_path / "digits"
+    shutil.copytree(digit_classes, folder)
+    (folder / "3" / "broken.png").write_text("not a png")
+    out = str(tmp_path / "out")
+    _fails(capsys, ["train", "dcgan", "--images", str(folder), "--image-size", "16",
+                    "--batch-size", "101", "--out", out, *QUICK], 1,
+           "--images:", "broken.png is not a readable image", "Unknown image file format")
+    assert not os.path.exists(out)  # the same command runs again once the file is fixed
+
+
 def test_pix2pix_names_the_image_without_a_partner(tmp_path, capsys):
     pairs = datasets.colorization_pairs(4, image_size=16, seed=0)
     datasets.write_images(str(tmp_path / "A"), pairs["source"])

@@ -9,12 +9,14 @@ import time
 import warnings
 
 import keras
+import tensorflow as tf
 
 from keras_mmgan.callbacks import SampleGrid
 from keras_mmgan.cli import evaluation
 from keras_mmgan.cli import families
 from keras_mmgan.cli import runs
 from keras_mmgan.cli.errors import CommandError
+from keras_mmgan.cli.errors import DataError
 from keras_mmgan.cli.errors import UsageError
 from keras_mmgan.cli.generation import generate_grid
 from keras_mmgan.cli.text2image import train_text2image
@@ -201,7 +203,14 @@ def train_command(args):
         args.out, recipe.grid, args.every, args.seed, args.tensorboard, resuming
     )
     start = time.perf_counter()
-    recipe.model.fit(recipe.dataset, epochs=args.epochs, callbacks=callbacks, verbose=verbose)
+    try:
+        recipe.model.fit(recipe.dataset, epochs=args.epochs, callbacks=callbacks, verbose=verbose)
+    except BaseException as error:
+        if not resuming:
+            runs.abandon(args.out)  # so that the same command runs again once fixed
+        if isinstance(error, tf.errors.InvalidArgumentError):
+            _name_unreadable_images(args)
+        raise
     seconds = time.perf_counter() - start
     model_path = os.path.join(args.out, f"{args.family}.keras")
     recipe.model.save(model_path)
@@ -223,6 +232,24 @@ def train_command(args):
           f"last losses: {losses or 'none'}. Results in {args.out}/ (samples.png, losses.png, "
           f"metrics.json, {args.family}.keras)")
     return 0
+
+
+def _name_unreadable_images(args):
+    """After TensorFlow failed on the data: raises a `DataError` naming a broken image file."""
+    from keras_mmgan.datasets.folders import find_unreadable_images
+    from keras_mmgan.datasets.folders import list_images
+
+    for flag in ("images", "source", "target", "pairs", "domain_x", "domain_y"):
+        folder = getattr(args, flag, None)
+        if not folder:
+            continue
+        broken = find_unreadable_images(list_images(folder))
+        if broken:
+            more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
+            raise DataError(
+                f"--{flag.replace('_', '-')}: {broken[0][0]} is not a readable image "
+                f"({broken[0][1]}){more}; remove or replace it"
+            )
 
 
 def _train_shapes(args, settings, verbose):
@@ -376,8 +403,11 @@ def main(argv=None):
     except KeyboardInterrupt:
         if args.debug:
             raise
-        hint = " (train: run the same command with --resume to continue)" \
-            if args.command == "train" else ""
+        hint = ""
+        if args.command == "train":
+            hint = (" (run the same command with --resume to continue)"
+                    if os.path.isfile(os.path.join(args.out, runs.RUN_FILE))
+                    else " before the first epoch ended; nothing was kept")
         print(f"keras-mmgan: interrupted{hint}", file=sys.stderr)
         return 130
     except CommandError as error:

@@ -112,6 +112,37 @@ def prepare_output(out, family, settings, resume=False, overwrite=False):
     return resuming
 
 
+def abandon(out):
+    """Forgets a run that failed before its first epoch ended, so that its command runs again.
+
+    Removes `run.json` (and `history.csv`, `samples/`, `backup/` when no epoch was recorded),
+    then the folder if it is left empty. A run with a trained epoch is kept, for `--resume`.
+
+    Args:
+        out: the run's folder.
+
+    Returns:
+        Whether the run was forgotten.
+
+    Example:
+
+    ```python
+    abandon("runs/dcgan")
+    ```
+    """
+    if read_history(out):
+        return False
+    for name in (RUN_FILE, "history.csv"):
+        path = os.path.join(out, name)
+        if os.path.isfile(path):
+            os.remove(path)
+    for name in ("samples", "backup", "logs"):
+        shutil.rmtree(os.path.join(out, name), ignore_errors=True)
+    if os.path.isdir(out) and not os.listdir(out):
+        os.rmdir(out)
+    return True
+
+
 def _check_same_run(out, previous, family, settings):
     if previous.get("family") != family:
         raise UsageError(

@@ -21,7 +21,8 @@ The rules are the same for all four:
 - Files whose extension is not an image's (`.bmp`, `.gif`, `.jpeg`, `.jpg`, `.png`, any
   case) are skipped, and how many were skipped is logged as a warning on the
   `keras_mmgan.datasets` logger: a `README.txt` or `.DS_Store` beside the images does no harm.
-  A file with an image extension whose bytes are not an image fails when it is read.
+  A file with an image extension whose bytes are not an image stops the iteration with
+  TensorFlow's `InvalidArgumentError` when it is read; `find_unreadable_images` names it.
 - An empty folder (no image files), a caption file that names a missing image, and an image
   with no partner in the other folder raise a `ValueError` that names the path.
 - The last, smaller batch is dropped by default (`drop_remainder=True`, as `make_dataset`),
@@ -35,6 +36,7 @@ import csv
 import json
 import logging
 import os
+import re
 
 import keras
 import tensorflow as tf
@@ -472,6 +474,37 @@ def list_images(directory, recursive=True):
             f"{', in sub-folders' if recursive else ''})"
         )
     return paths
+
+
+def find_unreadable_images(paths):
+    """Finds the files that have an image's extension but that TensorFlow cannot decode.
+
+    The loaders decode files while they stream, so a broken file (a truncated download, a
+    text file named `.png`) stops `fit` with TensorFlow's error, which cannot name the file.
+    This reads every file once, eagerly, to name it.
+
+    Args:
+        paths: image file paths, e.g. a loader's `dataset.file_paths`.
+
+    Returns:
+        A list of `(path, reason)` for the files that do not decode, in the order given.
+
+    Example:
+
+    ```python
+    dataset = image_folder("photos")
+    find_unreadable_images(dataset.file_paths)   # [('photos/broken.jpg', 'Unknown image ...')]
+    ```
+    """
+    unreadable = []
+    for path in paths:
+        try:
+            tf.io.decode_image(tf.io.read_file(path), expand_animations=False)
+        except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as error:
+            reason = (error.message or type(error).__name__).strip().splitlines()[0]
+            reason = re.sub(r"\{\{.*?\}\}\s*|\s*\[Op:.*$", "", reason)
+            unreadable.append((path, reason))
+    return unreadable
 
 
 def read_captions(captions_file):

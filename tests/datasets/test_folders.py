@@ -211,3 +211,13 @@ def test_loaders_stream_the_files_without_caching_pixels(digit_folder, tmp_path)
         functions = {node.op for f in graph.library.function for node in f.node_def}
         assert not {op for op in ops if op.startswith("Cache")}
         assert "ReadFile" in functions  # the pixels are read when a batch is made
+
+
+def test_find_unreadable_images_names_the_broken_files(tmp_path):
+    good, bad = str(tmp_path / "good.png"), str(tmp_path / "bad.jpg")
+    _png(good, _solid(4, 4, 0, 3))
+    with open(bad, "w") as f:
+        f.write("not a jpeg")
+    broken = datasets.find_unreadable_images([good, bad])
+    assert [path for path, _ in broken] == [bad]
+    assert "Unknown image file format" in broken[0][1] and "{{" not in broken[0][1]
