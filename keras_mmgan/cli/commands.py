@@ -228,7 +228,8 @@ def train_command(args):
     }
     runs.write_metrics(args.out, metrics)
     losses = ", ".join(f"{k} {v:.3f}" for k, v in metrics["losses"].items() if k.endswith("loss"))
-    print(f"{args.family}: {metrics['epochs']} epochs, {seconds:.0f} s this session; "
+    epochs = f"{metrics['epochs']} epoch{'' if metrics['epochs'] == 1 else 's'}"
+    print(f"{args.family}: {epochs}, {seconds:.0f} s this session; "
           f"last losses: {losses or 'none'}. Results in {args.out}/ (samples.png, losses.png, "
           f"metrics.json, {args.family}.keras)")
     return 0
