@@ -23,7 +23,8 @@ from keras_mmgan.cli.text2image import train_text2image
 
 FAMILIES = {
     "dcgan": "unconditional DCGAN: the shipped digits, or --images DIR",
-    "conditional": "class-conditional GAN: digits with labels, or --images DIR (class = sub-folder)",
+    "conditional": "class-conditional GAN: digits with labels, or --images DIR "
+    "(class = sub-folder)",
     "text2image": "text-to-image GAN: the embedded shapes, or --images DIR --captions FILE",
     "pix2pix": "paired translation: grayscale -> colour shapes, or --source/--target, or --pairs",
     "cyclegan": "unpaired translation: the shapes, or --domain-x DIR --domain-y DIR",
@@ -83,8 +84,10 @@ def build_parser():
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    train = commands.add_parser("train", help="train a model (embedded data, or yours by flag)",
-                                description="Train a model; every run writes its outputs into --out.")
+    train = commands.add_parser(
+        "train", help="train a model (embedded data, or yours by flag)",
+        description="Train a model; every run writes its outputs into --out.",
+    )
     jobs = train.add_subparsers(dest="family", required=True, metavar="FAMILY")
     for family, text in FAMILIES.items():
         job = jobs.add_parser(family, help=text, description=text, parents=[output])

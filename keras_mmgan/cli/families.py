@@ -71,7 +71,10 @@ def _num_halvings(size, flag="--image-size", minimum_side=4, maximum=4):
     if size < 8 or size % 4:
         raise UsageError(f"{flag} must be a multiple of 4, at least 8, for this family; got {size}")
     count = 0
-    while count < maximum and size % 2 ** (count + 1) == 0 and size // 2 ** (count + 1) >= minimum_side:
+    while count < maximum:
+        side, remainder = divmod(size, 2 ** (count + 1))
+        if remainder or side < minimum_side:
+            break
         count += 1
     return count
 

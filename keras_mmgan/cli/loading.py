@@ -39,5 +39,8 @@ def load_model_file(path):
     try:
         return keras.saving.load_model(path)
     except Exception as error:  # Keras raises many kinds for a broken archive
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise DataError(f"{path} could not be loaded as a keras_mmgan model: {first_line}") from None
+        text = str(error).strip()
+        first_line = text.splitlines()[0] if text else type(error).__name__
+        raise DataError(
+            f"{path} could not be loaded as a keras_mmgan model: {first_line}"
+        ) from None

@@ -630,9 +630,12 @@ def _finish(image, size, channels, interpolation):
             gray, lambda: image[..., :1], lambda: tf.image.rgb_to_grayscale(image[..., :3])
         )
     else:
-        rgb = tf.cond(gray, lambda: tf.image.grayscale_to_rgb(image[..., :1]), lambda: image[..., :3])
+        rgb = tf.cond(
+            gray, lambda: tf.image.grayscale_to_rgb(image[..., :1]), lambda: image[..., :3]
+        )
         if channels == 4:
-            opaque = tf.fill(tf.concat([tf.shape(image)[:2], [1]], 0), tf.constant(255, image.dtype))
+            shape = tf.concat([tf.shape(image)[:2], [1]], 0)
+            opaque = tf.fill(shape, tf.constant(255, image.dtype))
             alpha = tf.cond(count % 2 == 0, lambda: image[..., -1:], lambda: opaque)
             rgb = tf.concat([rgb, alpha], -1)
         image = rgb

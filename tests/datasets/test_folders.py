@@ -221,3 +221,16 @@ def test_find_unreadable_images_names_the_broken_files(tmp_path):
     broken = datasets.find_unreadable_images([good, bad])
     assert [path for path, _ in broken] == [bad]
     assert "Unknown image file format" in broken[0][1] and "{{" not in broken[0][1]
+
+
+def test_four_channels_keep_alpha_or_make_it_opaque(tmp_path):
+    source, target = str(tmp_path / "A"), str(tmp_path / "B")
+    _png(os.path.join(source, "a.png"), _solid(4, 4, 0, 1))  # grayscale: no alpha
+    half_transparent = _solid(4, 4, 255, 4)
+    half_transparent[..., 3] = 0
+    _png(os.path.join(target, "a.png"), half_transparent)
+    sources, targets = next(iter(datasets.paired_folders(
+        source, target, image_size=4, batch_size=1, source_channels=4, target_channels=4
+    )))
+    np.testing.assert_allclose(sources[0, 0, 0], [-1.0, -1.0, -1.0, 1.0])  # opaque black
+    np.testing.assert_allclose(targets[0, 0, 0], [1.0, 1.0, 1.0, -1.0])  # white, transparent
