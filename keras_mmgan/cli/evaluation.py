@@ -1,6 +1,7 @@
 """`keras-mmgan evaluate`: scores a saved model against embedded data or a user's folder."""
 
 import numpy as np
+from keras import ops
 
 from keras_mmgan import datasets
 from keras_mmgan import metrics as metrics_module
@@ -11,6 +12,8 @@ from keras_mmgan.metrics import caption_accuracy
 
 DATASETS = ("digits", "shapes")
 SCORES = ("fid", "kid", "precision", "recall")
+FOLDER_FEATURE_SIZE = 16
+"""Side to which `evaluate_folder` area-resizes images before comparing their pixels."""
 
 
 def evaluate_model(model_path, dataset, num_samples=1000, scores=SCORES, seed=0):
@@ -70,8 +73,10 @@ def evaluate_folder(model_path, images, captions=None, num_samples=1000, scores=
     `seed`. A conditional model generates the real images' classes (the sub-folders, in
     alphabetical order, as it was trained with `train conditional --images`); a text model
     their captions (`captions`, a CSV or JSON-lines file, as `train text2image`).
-    Features: raw pixels (no offline extractor exists for arbitrary images), so the scores
-    compare models on one folder, not with published numbers.
+    Features: the pixels, area-resized to at most `FOLDER_FEATURE_SIZE` squared (no offline
+    extractor exists for arbitrary images, and the Frechet distance of 64x64x3 = 12,288 raw
+    pixels would take minutes), so the scores compare models on one folder, not with
+    published numbers.
 
     Args:
         model_path: a `.keras` file of a keras_mmgan model that generates images from
@@ -123,7 +128,15 @@ def evaluate_folder(model_path, images, captions=None, num_samples=1000, scores=
             kwargs["labels"] = conditions
     else:
         real = np.concatenate(batches)
-    return _score(model, real, kwargs, None, "pixels", scores, seed)
+    side = min(FOLDER_FEATURE_SIZE, height, width)
+
+    def pixels(images):
+        images = ops.image.resize(ops.convert_to_tensor(images), (side, side),
+                                  interpolation="area")
+        return ops.reshape(images, (ops.shape(images)[0], -1))
+
+    return _score(model, real, kwargs, pixels, f"pixels/area-resized to {side}x{side}", scores,
+                  seed, input_size=(side, side))
 
 
 def _check_generator(model, model_path):
@@ -134,7 +147,8 @@ def _check_generator(model, model_path):
         )
 
 
-def _score(model, real, kwargs, extractor, extractor_name, scores, seed, digit_labels=False):
+def _score(model, real, kwargs, extractor, extractor_name, scores, seed, digit_labels=False,
+           input_size=None):
     if not kwargs:
         kwargs["num_samples"] = len(real)
     fake = model.generate(seed=seed, **kwargs)
@@ -160,7 +174,7 @@ def _score(model, real, kwargs, extractor, extractor_name, scores, seed, digit_l
             accuracy["position"],
         )
     results = {k: float(v) for k, v in results.items()}
-    size = real.shape[1:3]
+    size = input_size or real.shape[1:3]
     results["protocol"] = metrics_module.score_protocol(
         extractor_name, size, None, len(real), len(fake)
     )
