@@ -94,17 +94,21 @@ def build_parser():
         job.set_defaults(handler=train_command)
         group = job.add_argument_group("run")
         group.add_argument("--epochs", type=_positive_int, default=_DEFAULT_EPOCHS[family],
-                           help="the total number of epochs (with --resume too)")
-        group.add_argument("--out", default=os.path.join("runs", family),
+                           metavar="N",
+                           help="the total number of epochs, also with --resume "
+                           "(default: %(default)s)")
+        group.add_argument("--out", default=os.path.join("runs", family), metavar="DIR",
                            help="output folder (default: %(default)s)")
-        group.add_argument("--batch-size", type=_positive_int, default=_DEFAULT_BATCH[family])
-        group.add_argument("--seed", type=_non_negative_int, default=0)
-        group.add_argument("--image-size", type=_positive_int, default=None,
+        group.add_argument("--batch-size", type=_positive_int, default=_DEFAULT_BATCH[family],
+                           metavar="N", help="(default: %(default)s)")
+        group.add_argument("--seed", type=_non_negative_int, default=0, metavar="S",
+                           help="seed of the data order, the weights and the noise")
+        group.add_argument("--image-size", type=_positive_int, default=None, metavar="N",
                            help="side of the square images (default: the embedded data's, "
                            f"{families.FOLDER_IMAGE_SIZE} for folders)")
-        group.add_argument("--num-samples", type=_positive_int, default=None,
+        group.add_argument("--num-samples", type=_positive_int, default=None, metavar="N",
                            help="how many examples of the embedded data to train on")
-        group.add_argument("--every", type=_positive_int, default=1,
+        group.add_argument("--every", type=_positive_int, default=1, metavar="N",
                            help="epochs between sample grids (default: %(default)s)")
         group.add_argument("--resume", action="store_true",
                            help="continue the run in --out from its backup")
@@ -118,7 +122,8 @@ def build_parser():
                 "your images (class = sub-folder)" if family == "conditional" else "your images"))
             data.add_argument("--channels", type=int, choices=(1, 3), default=None,
                               help="1 or 3 (default: 1 for digits, 3 for folders)")
-            data.add_argument("--latent-dim", type=_positive_int, default=64)
+            data.add_argument("--latent-dim", type=_positive_int, default=64, metavar="N",
+                              help="size of the noise vector z (default: %(default)s)")
         if family == "text2image":
             data.add_argument("--images", metavar="DIR", help="your images")
             data.add_argument("--captions", metavar="FILE",
@@ -137,7 +142,7 @@ def build_parser():
             data.add_argument("--domain-y", metavar="DIR", help="images of domain Y")
             data.add_argument("--channels", type=int, choices=(1, 3), default=None)
         if family != "text2image":
-            data.add_argument("--base-filters", type=_positive_int, default=None,
+            data.add_argument("--base-filters", type=_positive_int, default=None, metavar="N",
                               help="width of the networks (default: the family's)")
 
     generate = commands.add_parser(
