@@ -1,5 +1,7 @@
 """keras_mmgan: multi-modal GANs for Keras 3, trained with `model.fit`."""
 
+# First: under the `keras-mmgan` command, TensorFlow is imported quietly (see the module).
+from keras_mmgan import _quiet_startup  # noqa: F401  isort: skip
 from keras_mmgan import backend
 from keras_mmgan import callbacks
 from keras_mmgan import datasets

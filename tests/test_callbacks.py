@@ -344,3 +344,8 @@ def test_gan_evaluator_names_a_bad_count(kwargs, message):
     extractor = keras.Sequential([keras.Input((4,)), keras.layers.Identity()])
     with pytest.raises(ValueError, match=message):
         GANEvaluator(np.zeros((16, 4), "float32"), extractor, **kwargs)
+
+
+def test_sample_grid_takes_one_kind_of_condition(tmp_path):
+    with pytest.raises(ValueError, match="at most one of captions, labels and images"):
+        SampleGrid(str(tmp_path), labels=[0, 1], captions=["a red circle at the top left"])

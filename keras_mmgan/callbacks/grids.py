@@ -164,7 +164,12 @@ class SampleGrid(keras.callbacks.Callback):
         num_samples: samples for an unconditional model.
         captions: captions for a text model (one grid row per caption,
             `per_condition` samples each).
-        per_condition: samples per caption.
+        per_condition: samples per caption or per label.
+        labels: class labels for a conditional model (one grid row per
+            label, `per_condition` samples each).
+        images: source images `(N, H, W, C)` in [-1, 1] for a translation
+            model: the grid's first row holds them, the second their
+            translations.
         every: epochs between grids.
         seed: the sampling seed.
         tensorboard_dir: if given, the samples also go to TensorBoard as an
@@ -186,8 +191,16 @@ class SampleGrid(keras.callbacks.Callback):
         every=1,
         seed=0,
         tensorboard_dir=None,
+        labels=None,
+        images=None,
     ):
         super().__init__()
+        given = [name for name, value in (("captions", captions), ("labels", labels),
+                                          ("images", images)) if value is not None]
+        if len(given) > 1:
+            raise ValueError(f"pass at most one of captions, labels and images; got {given}")
+        self.labels = [int(label) for label in labels] if labels is not None else None
+        self.images = np.asarray(images, dtype="float32") if images is not None else None
         self.tensorboard_dir = tensorboard_dir
         self.directory = directory
         self.num_samples = check_positive_int("num_samples", num_samples)
@@ -201,17 +214,48 @@ class SampleGrid(keras.callbacks.Callback):
             return
         os.makedirs(self.directory, exist_ok=True)
         path = os.path.join(self.directory, f"samples_epoch_{epoch + 1:04d}.png")
-        if self.captions is None:
+        images = self.save(path)
+        if self.tensorboard_dir is not None:
+            from keras_mmgan import backend
+
+            backend.write_image_summary(self.tensorboard_dir, "samples", images, epoch + 1)
+
+    def save(self, path):
+        """Saves the grid of the model as it is now, outside `fit` too.
+
+        Args:
+            path: the PNG file to write.
+
+        Returns:
+            The images of the grid.
+
+        Example:
+
+        ```python
+        grid = SampleGrid("runs/grids", num_samples=16)
+        grid.set_model(gan)
+        grid.save("final.png")
+        ```
+        """
+        if self.labels is not None:
+            labels = np.repeat(self.labels, self.per_condition)
+            images = self.model.generate(labels=labels, seed=self.seed)
+            save_image_grid(path, images, self.per_condition)
+        elif self.images is not None:
+            outputs = self.model.generate(images=self.images, seed=self.seed)
+            sources = self.images
+            if sources.shape[-1] != outputs.shape[-1]:  # e.g. grayscale -> colour
+                sources = np.repeat(sources[..., :1], outputs.shape[-1], axis=-1)
+            images = np.concatenate([sources, outputs])
+            save_image_grid(path, images, len(outputs))
+        elif self.captions is None:
             images = self.model.generate(self.num_samples, seed=self.seed)
             save_image_grid(path, images)
         else:
             captions = [c for c in self.captions for _ in range(self.per_condition)]
             images = self.model.generate(captions=captions, seed=self.seed)
             save_image_grid(path, images, self.per_condition, row_labels=self.captions)
-        if self.tensorboard_dir is not None:
-            from keras_mmgan import backend
-
-            backend.write_image_summary(self.tensorboard_dir, "samples", images, epoch + 1)
+        return images
 
 
 def png_grid(images, num_columns=None, padding=0):

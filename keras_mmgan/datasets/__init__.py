@@ -6,6 +6,13 @@ path (`from keras_mmgan.datasets.shapes import ...`).
 """
 
 from keras_mmgan.datasets.digits import digits
+from keras_mmgan.datasets.folders import IMAGE_EXTENSIONS
+from keras_mmgan.datasets.folders import captioned_images
+from keras_mmgan.datasets.folders import find_unreadable_images
+from keras_mmgan.datasets.folders import image_folder
+from keras_mmgan.datasets.folders import paired_folders
+from keras_mmgan.datasets.folders import side_by_side_pairs
+from keras_mmgan.datasets.folders import write_images
 from keras_mmgan.datasets.mixtures import MIXTURE_KINDS
 from keras_mmgan.datasets.mixtures import gaussian_mixture
 from keras_mmgan.datasets.mixtures import mixture_modes
