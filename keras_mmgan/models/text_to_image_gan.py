@@ -147,6 +147,18 @@ class TextToImageGAN(GAN):
         self.vectorizer = vectorizer
         self.latent_weight = check_weight("latent_weight", latent_weight)
         self.reads_words = len(generator.inputs) == 3
+        d_inputs = discriminator.inputs
+        self.discriminator_reads_features = len(d_inputs) == 2 and "float" in str(
+            d_inputs[1].dtype
+        )
+        if self.discriminator_reads_features and d_inputs[1].shape[-1] != _sentence_dim(
+            text_encoder
+        ):
+            raise ValueError(
+                "discriminator must take sentence features of the text encoder's size "
+                f"{_sentence_dim(text_encoder)} as its second input; it takes shape "
+                f"{tuple(d_inputs[1].shape)}"
+            )
         _check_text_networks(generator, text_encoder, self.latent_dim, self.reads_words)
         if image_encoder is not None and image_encoder.output_shape[-1] != self.latent_dim:
             raise ValueError(
@@ -259,7 +271,17 @@ class TextToImageGAN(GAN):
         return self.generator(self.generator_inputs(latents, features), training=training)
 
     def discriminator_inputs(self, images, batch):
-        return [images, batch["tokens"]]
+        """`[images, tokens]`, or `[images, sentence]` for a D that takes text features.
+
+        A discriminator whose second input is float reads the text encoder's
+        sentence feature (held constant: D's loss does not train the text
+        encoder), as DF-GAN's does; its matching-aware gradient penalty
+        (`regularizers.MatchingAwareGradientPenalty`) then covers the text too.
+        """
+        if not self.discriminator_reads_features:
+            return [images, batch["tokens"]]
+        sentence = ops.stop_gradient(self.text_embedding(batch["tokens"], training=False))
+        return [images, ops.cast(sentence, images.dtype)]
 
     def sample_latents(self, num_samples, batch=None, seed=None):
         if batch is not None and "style_images" in batch:
