@@ -553,3 +553,22 @@ def test_ma_gp_trains_and_is_logged():
     tokens = np.random.default_rng(2).integers(1, 20, (8, 5)).astype("int32")
     history = gan.fit(images(8), tokens, batch_size=4, epochs=1, verbose=0)
     assert np.isfinite(history.history["ma_gp"][-1]) and history.history["ma_gp"][-1] > 0
+
+
+def test_ma_gp_trains_a_dcgan_discriminator_on_sentence_features():
+    import keras_mmgan as mm
+
+    discriminator = mm.networks.dcgan_discriminator((8, 8, 3), base_filters=4, text_dim=TEXT_DIM)
+    text_encoder = mm.networks.text_encoder(20, sequence_length=5, output_dim=TEXT_DIM,
+                                            return_words=False)
+    generator = mm.build_generator(LATENT_DIM, TEXT_DIM, (8, 8, 3), fusion="film", base_filters=4)
+    gan = models.TextToImageGAN(generator, discriminator, text_encoder, LATENT_DIM, seed=0)
+    assert gan.discriminator_reads_features
+    compile_gan(gan, regularizers=[regularizers.MatchingAwareGradientPenalty()])
+    images8 = np.random.default_rng(0).uniform(-1, 1, (8, 8, 8, 3)).astype("float32")
+    tokens = np.random.default_rng(2).integers(1, 20, (8, 5)).astype("int32")
+    encoder_weights = [np.array(w) for w in text_encoder.weights]
+    gan.fit(images8, tokens, batch_size=4, epochs=1, verbose=0)
+    # D's phase holds the text features constant; G's phase trains the encoder.
+    assert any(not np.allclose(a, np.array(b)) for a, b in zip(encoder_weights, text_encoder.weights))
+    assert np.isfinite(float(gan.loss_trackers["ma_gp"].result()))
