@@ -258,7 +258,22 @@ class TextToImageGAN(GAN):
         return self.text_features(tokens, training=training)["sentence"]
 
     def generator_inputs(self, latents, features):
-        """What the generator takes for latents and `text_features`' dict."""
+        """What the generator takes for latents and a caption's features.
+
+        Args:
+            latents: `(N, latent_dim)`.
+            features: the dict `text_features` returns.
+
+        Returns:
+            `concat(latents, sentence)`, or, for a generator that reads words,
+            `[concat(latents, sentence), words, word_mask]`.
+
+        Example:
+
+        ```python
+        images = gan.generator(gan.generator_inputs(z, gan.text_features(tokens)))
+        ```
+        """
         vector = ops.concatenate(
             [latents, ops.cast(features["sentence"], latents.dtype)], axis=-1
         )
@@ -277,6 +292,19 @@ class TextToImageGAN(GAN):
         sentence feature (held constant: D's loss does not train the text
         encoder), as DF-GAN's does; its matching-aware gradient penalty
         (`regularizers.MatchingAwareGradientPenalty`) then covers the text too.
+
+        Args:
+            images: images `(N, H, W, C)` to judge.
+            batch: the batch dict; its `tokens` are the captions.
+
+        Returns:
+            The discriminator's inputs, a list of two tensors.
+
+        Example:
+
+        ```python
+        logits = gan.discriminator(gan.discriminator_inputs(images, {"tokens": tokens}))
+        ```
         """
         if not self.discriminator_reads_features:
             return [images, batch["tokens"]]
