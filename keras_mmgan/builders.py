@@ -13,6 +13,10 @@ from keras import layers
 from keras_mmgan.models.text_to_image_gan import TextToImageGAN
 from keras_mmgan.networks.dcgan import dcgan_discriminator
 from keras_mmgan.networks.dcgan import dcgan_generator
+from keras_mmgan.networks.text_to_image import check_fusion
+from keras_mmgan.networks.text_to_image import generator_fusion
+from keras_mmgan.networks.text_to_image import text_encoder as _word_text_encoder
+from keras_mmgan.networks.text_to_image import text_to_image_generator
 
 _ARCHITECTURES = ("mlp", "dcgan")
 
@@ -72,16 +76,23 @@ def build_encoder(input_shape, latent_dim=32):
     return keras.Model(inputs, outputs, name="image_encoder")
 
 
-def build_text_encoder(vocab_size, sequence_length=10, embedding_dim=128):
+def build_text_encoder(vocab_size, sequence_length=10, embedding_dim=128, return_words=False):
     """Builds the guide's text encoder: token ids -> a 128-d caption embedding.
 
     Layers: `Embedding(vocab_size, embedding_dim) -> Conv1D(128, 5, relu) ->
-    GlobalAveragePooling1D`, output `(None, 128)`.
+    GlobalAveragePooling1D`, output `(None, 128)`. With `return_words=True` it
+    builds `networks.text_encoder` instead, which keeps one 128-d feature per
+    word (masked padding, a bidirectional GRU) besides the sentence feature,
+    for a generator that attends to words (`build_generator(...,
+    fusion="attention")`).
 
     Args:
         vocab_size: number of token ids (the vectorizer's `max_tokens`).
-        sequence_length: tokens per caption (at least 5, the kernel size).
+        sequence_length: tokens per caption (at least 5, the kernel size, for
+            the guide's encoder).
         embedding_dim: size of the token embeddings.
+        return_words: output `[words (N, sequence_length, 128), sentence
+            (N, 128)]` (AttnGAN's text encoder, Xu et al. 2018).
 
     Returns:
         A functional `keras.Model` named `"text_encoder"`.
@@ -90,9 +101,14 @@ def build_text_encoder(vocab_size, sequence_length=10, embedding_dim=128):
 
     >>> build_text_encoder(10000).output_shape
     (None, 128)
+    >>> build_text_encoder(10000, return_words=True).output_shape
+    [(None, 10, 128), (None, 128)]
     """
     vocab_size = _check_size("vocab_size", vocab_size)
     sequence_length = _check_size("sequence_length", sequence_length)
+    if return_words:
+        embedding_dim = _check_size("embedding_dim", embedding_dim)
+        return _word_text_encoder(vocab_size, sequence_length, embedding_dim, output_dim=128)
     if sequence_length < 5:
         raise ValueError(
             f"sequence_length must be at least 5 (the Conv1D kernel); got {sequence_length}"
@@ -106,7 +122,15 @@ def build_text_encoder(vocab_size, sequence_length=10, embedding_dim=128):
 
 
 def build_generator(
-    z_dim, t_dim, image_shape=(28, 28, 1), hidden_units=128, architecture="mlp", base_filters=32
+    z_dim,
+    t_dim,
+    image_shape=(28, 28, 1),
+    hidden_units=128,
+    architecture=None,
+    base_filters=32,
+    fusion=None,
+    sequence_length=10,
+    **fusion_options,
 ):
     """Builds the guide's generator: `[z, text embedding]` -> an image.
 
@@ -118,10 +142,23 @@ def build_generator(
         t_dim: size of the text embedding (128 for `build_text_encoder`).
         image_shape: output shape `(height, width, channels)`.
         hidden_units: width of the hidden layer (the guide's 128).
-        architecture: `"mlp"` (the guide's) or `"dcgan"`: a convolutional
-            generator (`networks.dcgan_generator`) on the same input, which
-            learns shapes far faster; height and width must divide by 4.
-        base_filters: channels of the last hidden layer, for `"dcgan"`.
+        architecture: `"mlp"` (the guide's, the default without `fusion`) or
+            `"dcgan"`: a convolutional generator (`networks.dcgan_generator`)
+            on the same input, which learns shapes far faster; height and
+            width must divide by 4.
+        base_filters: channels of the last hidden layer, for `"dcgan"` and
+            `fusion`.
+        fusion: `None` (the above), or how a convolutional generator reads
+            the caption (`networks.text_to_image_generator`): `"concat"`
+            (`[z, sentence]` at the input, Reed et al. 2016), `"film"`
+            (DF-GAN's per-block scale and shift, Tao et al. 2022) or
+            `"attention"` (AttnGAN's word-region attention, Xu et al. 2018;
+            takes `[latents_and_text, words, word_mask]` and needs
+            `build_text_encoder(..., return_words=True)`).
+        sequence_length: tokens per caption, for `fusion="attention"`.
+        **fusion_options: more `networks.text_to_image_generator` arguments
+            (`num_upsamplings`, `attention_resolutions`, `num_heads`,
+            `film_units`, `word_dim`).
 
     Returns:
         A functional `keras.Model` named `"generator"`.
@@ -130,9 +167,36 @@ def build_generator(
 
     >>> build_generator(32, 128, image_shape=(28, 28, 3)).output_shape
     (None, 28, 28, 3)
+    >>> build_generator(32, 128, image_shape=(32, 32, 3), fusion="film").output_shape
+    (None, 32, 32, 3)
+
+    References:
+        Reed et al., ICML 2016; Tao et al., "DF-GAN", CVPR 2022; Perez et
+        al., "FiLM", AAAI 2018; Xu et al., "AttnGAN", CVPR 2018.
     """
     z_dim, t_dim = _check_size("z_dim", z_dim), _check_size("t_dim", t_dim)
     image_shape = _check_shape("image_shape", image_shape)
+    if fusion is not None:
+        check_fusion(fusion)
+        if architecture not in (None, "dcgan"):
+            raise ValueError(
+                f"fusion={fusion!r} builds a convolutional generator: architecture must be "
+                f"None or 'dcgan'; got {architecture!r}"
+            )
+        return text_to_image_generator(
+            z_dim,
+            t_dim,
+            image_shape,
+            fusion=fusion,
+            base_filters=base_filters,
+            sequence_length=sequence_length,
+            **fusion_options,
+        )
+    if fusion_options:
+        raise TypeError(
+            f"build_generator got {sorted(fusion_options)}, which only apply with fusion=..."
+        )
+    architecture = architecture or "mlp"
     _check_architecture(architecture)
     if architecture == "dcgan":
         model = dcgan_generator(z_dim + t_dim, image_shape, base_filters=base_filters)
@@ -205,7 +269,9 @@ def build_discriminator(
     return keras.Model([images, tokens], outputs, name="discriminator")
 
 
-def build_gan(encoder, text_encoder, generator, discriminator, vectorizer=None, **options):
+def build_gan(
+    encoder, text_encoder, generator, discriminator, vectorizer=None, fusion=None, **options
+):
     """Wires the guide's four networks into a text-to-image GAN.
 
     The latent size is the generator's input size minus the text
@@ -219,6 +285,10 @@ def build_gan(encoder, text_encoder, generator, discriminator, vectorizer=None, 
         discriminator: from `build_discriminator`.
         vectorizer: optional adapted `TextVectorization`, so that `fit`,
             `generate` and the exported model take raw caption strings.
+        fusion: optional check: the fusion the generator must have been built
+            with (`"concat"`, `"film"` or `"attention"`, see
+            `build_generator`); the model feeds the generator what its inputs
+            ask for either way.
         **options: more `TextToImageGAN` arguments (`latent_weight`, `seed`,
             `name`).
 
@@ -233,11 +303,21 @@ def build_gan(encoder, text_encoder, generator, discriminator, vectorizer=None, 
                     build_discriminator((28, 28, 3), 10000))
     ```
     """
-    latent_dim = generator.input_shape[-1] - text_encoder.output_shape[-1]
+    if fusion is not None:
+        check_fusion(fusion)
+        built = generator_fusion(generator)
+        if built != fusion:
+            raise ValueError(
+                f"fusion={fusion!r}, but the generator was built with fusion={built!r}: "
+                f"pass build_generator(..., fusion={fusion!r})"
+            )
+    generator_input = generator.inputs[0].shape[-1]
+    text_dim = text_encoder.outputs[-1].shape[-1]
+    latent_dim = generator_input - text_dim
     if latent_dim < 1:
         raise ValueError(
-            f"generator input ({generator.input_shape[-1]}) must be larger than "
-            f"the text embedding ({text_encoder.output_shape[-1]})"
+            f"generator input ({generator_input}) must be larger than "
+            f"the text embedding ({text_dim})"
         )
     return TextToImageGAN(
         generator,

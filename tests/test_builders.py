@@ -177,6 +177,12 @@ def test_dcgan_variants(shape):
             dict(z_dim=32, t_dim=128, image_shape=(30, 30, 1), architecture="dcgan"),
             "image_shape",
         ),
+        (mm.build_generator, dict(z_dim=32, t_dim=128, fusion="sum"), "fusion"),
+        (
+            mm.build_generator,
+            dict(z_dim=32, t_dim=128, image_shape=(32, 32, 3), fusion="film", architecture="mlp"),
+            "architecture",
+        ),
         (mm.build_discriminator, dict(image_shape=(28, 28), vocab_size=100), "image_shape"),
         (mm.build_discriminator, dict(image_shape=(28, 28, 1), vocab_size=0), "vocab_size"),
         (
@@ -189,3 +195,37 @@ def test_dcgan_variants(shape):
 def test_bad_arguments_name_the_argument(build, kwargs, argument):
     with pytest.raises(ValueError, match=argument):
         build(**kwargs)
+
+
+@pytest.mark.parametrize("fusion", ["concat", "film", "attention"])
+def test_build_generator_and_gan_with_a_fusion(fusion):
+    shape = (16, 16, 3)
+    text_encoder = mm.build_text_encoder(40, return_words=fusion == "attention")
+    generator = mm.build_generator(16, 128, image_shape=shape, fusion=fusion, base_filters=4)
+    assert generator.name == "generator" and generator.output_shape == (None, 16, 16, 3)
+    assert mm.networks.generator_fusion(generator) == fusion
+    gan = mm.build_gan(
+        None, text_encoder, generator, mm.build_discriminator(shape, 40), fusion=fusion
+    )
+    assert gan.latent_dim == 16 and gan.reads_words == (fusion == "attention")
+    images = gan.generate(captions=np.ones((3, 10), "int32"), seed=0)
+    assert images.shape == (3, 16, 16, 3)
+
+
+def test_build_text_encoder_with_words():
+    encoder = mm.build_text_encoder(40, sequence_length=7, return_words=True)
+    assert encoder.output_shape == [(None, 7, 128), (None, 128)]
+
+
+def test_build_gan_checks_the_fusion_and_the_word_encoder():
+    shape = (16, 16, 3)
+    attention = mm.build_generator(16, 128, image_shape=shape, fusion="attention")
+    with pytest.raises(ValueError, match="fusion='film', but the generator was built with"):
+        mm.build_gan(
+            None, mm.build_text_encoder(40, return_words=True), attention,
+            mm.build_discriminator(shape, 40), fusion="film",
+        )
+    with pytest.raises(ValueError, match="text_encoder must output"):
+        mm.build_gan(None, mm.build_text_encoder(40), attention, mm.build_discriminator(shape, 40))
+    with pytest.raises(TypeError, match="only apply with fusion"):
+        mm.build_generator(16, 128, num_heads=2)

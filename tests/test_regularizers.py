@@ -480,3 +480,95 @@ def test_regularizer_weights_must_be_finite_numbers_at_least_zero(weight, error)
 def test_mode_seeking_eps_must_be_positive():
     with pytest.raises(ValueError, match="eps must be a positive number; got 0"):
         regularizers.ModeSeeking(eps=0)
+
+
+# ---------------------------------------------------------------------------- #
+# Matching-aware gradient penalty (DF-GAN).
+# ---------------------------------------------------------------------------- #
+TEXT_DIM = 4
+
+
+def text_gan(discriminator):
+    """A TextToImageGAN on 4x4x1 images with a 4-d sentence feature."""
+    import keras_mmgan as mm
+
+    text_encoder = mm.networks.text_encoder(20, sequence_length=5, output_dim=TEXT_DIM,
+                                            return_words=False)
+    inputs = keras.Input((LATENT_DIM + TEXT_DIM,))
+    x = keras.layers.Dense(16, activation="tanh")(inputs)
+    generator = keras.Model(inputs, keras.layers.Reshape(IMAGE_SHAPE)(x))
+    return models.TextToImageGAN(generator, discriminator, text_encoder, LATENT_DIM, seed=1)
+
+
+def linear_text_discriminator():
+    """D(x, e) = w_x . flatten(x) + w_e . e + b, logits."""
+    images_in = keras.Input(IMAGE_SHAPE)
+    sentence = keras.Input((TEXT_DIM,))
+    x = keras.layers.Concatenate()([keras.layers.Flatten()(images_in), sentence])
+    return keras.Model([images_in, sentence], keras.layers.Dense(1)(x))
+
+
+def text_batch(gan, n=6):
+    tokens = np.random.default_rng(2).integers(1, 20, (n, 5)).astype("int32")
+    tokens[:, 3:] = 0
+    return gan.prepare_batch((images(n), tokens))
+
+
+@pytest.mark.parametrize("power", [6.0, 2.0])
+def test_ma_gp_of_a_linear_discriminator_is_the_joint_weight_norm_to_the_power(power):
+    gan = compile_gan(text_gan(linear_text_discriminator()))
+    assert gan.discriminator_reads_features
+    dense = gan.discriminator.layers[-1]
+    w = np.random.default_rng(1).normal(size=dense.kernel.shape).astype("float32") * 0.5
+    dense.set_weights([w, np.array([0.3], "float32")])
+    penalty = regularizers.MatchingAwareGradientPenalty(2.0, power=power)
+    value = float(penalty(gan, text_batch(gan)))
+    # grad_x D = w_x and grad_e D = w_e for every sample: ||(w_x, w_e)||^p.
+    norm = np.sqrt(np.sum(w.astype("float64") ** 2))
+    np.testing.assert_allclose(value, norm**power, rtol=1e-5)
+    # The text part counts: the image part alone is smaller.
+    image_norm = np.sqrt(np.sum(w[: np.prod(IMAGE_SHAPE)].astype("float64") ** 2))
+    assert value > image_norm**power * 1.0001
+    assert penalty.get_config() == {"weight": 2.0, "name": "ma_gp", "power": power}
+
+
+def test_ma_gp_with_a_token_discriminator_is_the_image_term():
+    import keras_mmgan as mm
+
+    discriminator = mm.build_discriminator(IMAGE_SHAPE, 20, sequence_length=5, hidden_units=3)
+    gan = compile_gan(text_gan(discriminator))
+    assert not gan.discriminator_reads_features
+    batch = text_batch(gan)
+    value = float(regularizers.MatchingAwareGradientPenalty(power=2.0)(gan, batch))
+    # p = 2: the mean squared image-gradient norm, twice R1.
+    r1 = float(R1Penalty()(gan, batch))
+    np.testing.assert_allclose(value, 2.0 * r1, rtol=1e-5)
+
+
+def test_ma_gp_trains_and_is_logged():
+    gan = compile_gan(
+        text_gan(linear_text_discriminator()),
+        regularizers=[regularizers.MatchingAwareGradientPenalty()],
+    )
+    tokens = np.random.default_rng(2).integers(1, 20, (8, 5)).astype("int32")
+    history = gan.fit(images(8), tokens, batch_size=4, epochs=1, verbose=0)
+    assert np.isfinite(history.history["ma_gp"][-1]) and history.history["ma_gp"][-1] > 0
+
+
+def test_ma_gp_trains_a_dcgan_discriminator_on_sentence_features():
+    import keras_mmgan as mm
+
+    discriminator = mm.networks.dcgan_discriminator((8, 8, 3), base_filters=4, text_dim=TEXT_DIM)
+    text_encoder = mm.networks.text_encoder(20, sequence_length=5, output_dim=TEXT_DIM,
+                                            return_words=False)
+    generator = mm.build_generator(LATENT_DIM, TEXT_DIM, (8, 8, 3), fusion="film", base_filters=4)
+    gan = models.TextToImageGAN(generator, discriminator, text_encoder, LATENT_DIM, seed=0)
+    assert gan.discriminator_reads_features
+    compile_gan(gan, regularizers=[regularizers.MatchingAwareGradientPenalty()])
+    images8 = np.random.default_rng(0).uniform(-1, 1, (8, 8, 8, 3)).astype("float32")
+    tokens = np.random.default_rng(2).integers(1, 20, (8, 5)).astype("int32")
+    encoder_weights = [np.array(w) for w in text_encoder.weights]
+    gan.fit(images8, tokens, batch_size=4, epochs=1, verbose=0)
+    # D's phase holds the text features constant; G's phase trains the encoder.
+    assert any(not np.allclose(a, np.array(b)) for a, b in zip(encoder_weights, text_encoder.weights))
+    assert np.isfinite(float(gan.loss_trackers["ma_gp"].result()))

@@ -12,7 +12,7 @@ A backend module provides:
 - `replica_share(draw, num_samples)`: this replica's slice of per-sample random
   values drawn for the global batch (identical to one device's draw).
 - `input_gradients(fn, inputs)`: gradient of `sum(fn(inputs))` w.r.t. `inputs`
-  (for gradient penalties).
+  (a tensor or a list of tensors; for gradient penalties).
 - `nonfinite_errors(step_fn)`: a context manager turning such failures into a
   `ValueError` that names what was not finite and the training step.
 - `export_archive(model, endpoints, path)`: write a SavedModel.

@@ -145,10 +145,11 @@ def input_gradients(fn, inputs):
 
     Args:
         fn: callable mapping `inputs` to a tensor.
-        inputs: the tensor to differentiate with respect to.
+        inputs: the tensor to differentiate with respect to, or a list of
+            tensors (then `fn` takes the list).
 
     Returns:
-        A tensor shaped like `inputs`.
+        A tensor shaped like `inputs`, or a list of them for a list.
 
     Example:
 

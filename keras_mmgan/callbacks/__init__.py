@@ -4,9 +4,12 @@
 - `evaluation`: `GANEvaluator` (FID, KID, precision/recall, IS in the epoch logs);
 - `growing`: `ProgressiveGrowing`;
 - `backup`: `BackupAndRestore`, `restore_backup`;
-- `batch_norm`: `recompute_batch_norm`, `PreciseBatchNorm`.
+- `batch_norm`: `recompute_batch_norm`, `PreciseBatchNorm`;
+- `attention`: `attention_maps`, `plot_attention` (where an attention generator looked, per word).
 """
 
+from keras_mmgan.callbacks.attention import attention_maps
+from keras_mmgan.callbacks.attention import plot_attention
 from keras_mmgan.callbacks.backup import BackupAndRestore
 from keras_mmgan.callbacks.backup import restore_backup
 from keras_mmgan.callbacks.batch_norm import PreciseBatchNorm

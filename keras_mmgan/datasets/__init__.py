@@ -26,6 +26,10 @@ from keras_mmgan.datasets.shapes import all_captions
 from keras_mmgan.datasets.shapes import caption
 from keras_mmgan.datasets.shapes import held_out_captions
 from keras_mmgan.datasets.shapes import shapes
+from keras_mmgan.datasets.scenes import held_out_objects
+from keras_mmgan.datasets.scenes import parse_scene_caption
+from keras_mmgan.datasets.scenes import scene_caption
+from keras_mmgan.datasets.scenes import scenes
 from keras_mmgan.datasets.text import text_vectorizer
 from keras_mmgan.datasets.digits import stacked_digits
 from keras_mmgan.datasets.tfds import load_tfds

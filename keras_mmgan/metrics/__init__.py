@@ -1,6 +1,7 @@
 """Evaluation: whether samples follow their conditions, and how close they are to the data.
 
-Condition-following: `caption_accuracy` (shapes), `classifier_accuracy` with the shipped
+Condition-following: `caption_accuracy` (shapes), `scene_accuracy` (scenes of several shapes:
+colour, shape, position, binding), `classifier_accuracy` with the shipped
 `digit_classifier` (digits), `stacked_digit_modes` + `mode_histogram_kl` (Stacked MNIST),
 `mode_coverage` (2D Gaussian mixtures).
 Distribution distances on features (`extract_features` with `inception_extractor()` online or
@@ -12,6 +13,9 @@ Streaming FID as a `keras.metrics.Metric`, for `evaluate` and custom loops: `Fre
 from keras_mmgan.metrics.caption_accuracy import caption_accuracy
 from keras_mmgan.metrics.caption_accuracy import parse_caption
 from keras_mmgan.metrics.caption_accuracy import read_shape_attributes
+from keras_mmgan.metrics.caption_accuracy import read_shapes
+from keras_mmgan.metrics.scene_accuracy import read_scene_objects
+from keras_mmgan.metrics.scene_accuracy import scene_accuracy
 from keras_mmgan.metrics.classifier import classifier_accuracy
 from keras_mmgan.metrics.classifier import digit_classifier
 from keras_mmgan.metrics.classifier import digit_classifier_split

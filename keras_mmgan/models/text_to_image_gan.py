@@ -29,11 +29,50 @@ def _dtype_kind(values):
     return "int" if "int" in name else "float"
 
 
+def _sentence_dim(text_encoder):
+    return text_encoder.outputs[-1].shape[-1]
+
+
+def _check_text_networks(generator, text_encoder, latent_dim, reads_words):
+    """The generator's inputs must fit the latent size and the text encoder's outputs."""
+    text_dim = _sentence_dim(text_encoder)
+    expected = latent_dim + text_dim
+    if generator.inputs[0].shape[-1] != expected:
+        raise ValueError(
+            f"generator must take latent_dim + text_dim = {latent_dim} + "
+            f"{text_dim} = {expected} inputs; its input shape is "
+            f"{generator.input_shape}"
+        )
+    if len(generator.inputs) not in (1, 3):
+        raise ValueError(
+            "generator must take latents_and_text, or [latents_and_text, words, word_mask] "
+            f"(fusion='attention'); it takes {len(generator.inputs)} inputs"
+        )
+    if not reads_words:
+        return
+    if len(text_encoder.outputs) != 2:
+        raise ValueError(
+            "the generator reads words (fusion='attention'), so text_encoder must output "
+            "[words (N, T, D), sentence (N, D)], as networks.text_encoder(..., "
+            f"return_words=True) does; it has {len(text_encoder.outputs)} output(s)"
+        )
+    words_shape = tuple(text_encoder.outputs[0].shape[1:])
+    if tuple(generator.inputs[1].shape[1:]) != words_shape:
+        raise ValueError(
+            f"generator must take words of shape {(None,) + words_shape} like the text "
+            f"encoder's; its words input has shape {tuple(generator.inputs[1].shape)}"
+        )
+
+
 @keras.saving.register_keras_serializable(package="keras_mmgan")
 class TextToImageGAN(GAN):
     """A GAN that draws images for captions.
 
-    The generator sees `concat(z, text_encoder(tokens))`. The discriminator
+    The generator sees `concat(z, sentence)`, the caption's sentence feature;
+    a generator with three inputs (`networks.text_to_image_generator(...,
+    fusion="attention")`) also sees the word features and their mask
+    (`tokens != 0`), and then the text encoder must output `[words, sentence]`
+    (`networks.text_encoder`). The discriminator
     sees `[images, tokens]` and is *matching-aware* (GAN-CLS): its negatives are
     generated images with their captions and real images paired with another
     sample's caption, so it can only be fooled by images that follow their
@@ -44,11 +83,13 @@ class TextToImageGAN(GAN):
     with another caption.
 
     Args:
-        generator: `keras.Model`, `(N, latent_dim + text_dim)` -> images.
+        generator: `keras.Model`, `(N, latent_dim + text_dim)` -> images, or
+            `[latents_and_text, words (N, T, D), word_mask (N, T)]` -> images.
         discriminator: `keras.Model`, `[images, tokens]` -> one logit or
             probability per sample.
         text_encoder: `keras.Model`, tokens `(N, sequence_length)` ->
-            `(N, text_dim)`; trained in the generator phase.
+            `(N, text_dim)`, or `[words (N, sequence_length, D), sentence
+            (N, text_dim)]`; trained in the generator phase.
         latent_dim: size of z.
         image_encoder: optional `keras.Model`, images -> `(N, latent_dim)`.
         vectorizer: optional adapted `keras.layers.TextVectorization`; with
@@ -105,14 +146,20 @@ class TextToImageGAN(GAN):
         super().__init__(generator, discriminator, latent_dim, seed=seed, **kwargs)
         self.vectorizer = vectorizer
         self.latent_weight = check_weight("latent_weight", latent_weight)
-        text_dim = text_encoder.output_shape[-1]
-        expected = self.latent_dim + text_dim
-        if generator.input_shape[-1] != expected:
+        self.reads_words = len(generator.inputs) == 3
+        d_inputs = discriminator.inputs
+        self.discriminator_reads_features = len(d_inputs) == 2 and "float" in str(
+            d_inputs[1].dtype
+        )
+        if self.discriminator_reads_features and d_inputs[1].shape[-1] != _sentence_dim(
+            text_encoder
+        ):
             raise ValueError(
-                f"generator must take latent_dim + text_dim = {self.latent_dim} + "
-                f"{text_dim} = {expected} inputs; its input shape is "
-                f"{generator.input_shape}"
+                "discriminator must take sentence features of the text encoder's size "
+                f"{_sentence_dim(text_encoder)} as its second input; it takes shape "
+                f"{tuple(d_inputs[1].shape)}"
             )
+        _check_text_networks(generator, text_encoder, self.latent_dim, self.reads_words)
         if image_encoder is not None and image_encoder.output_shape[-1] != self.latent_dim:
             raise ValueError(
                 f"image_encoder must output latent_dim={self.latent_dim} values; "
@@ -178,17 +225,91 @@ class TextToImageGAN(GAN):
         batch["tokens"] = self.tokenize(data[1])
         return batch
 
+    def text_features(self, tokens, training=False):
+        """The text encoder's features of token ids.
+
+        Args:
+            tokens: int token ids `(N, sequence_length)`, 0 for padding.
+            training: the text encoder's mode.
+
+        Returns:
+            A dict with `sentence` `(N, text_dim)`, and, when the text encoder
+            outputs words, `words` `(N, sequence_length, D)` and `word_mask`
+            `(N, sequence_length)` bool, false at padding.
+
+        Example:
+
+        ```python
+        features = gan.text_features(gan.tokenize(["a red circle at the top left"]))
+        ```
+        """
+        outputs = self.text_encoder(tokens, training=training)
+        if not isinstance(outputs, (list, tuple)):
+            return {"sentence": outputs}
+        words, sentence = outputs
+        word_mask = ops.not_equal(tokens, 0)
+        # Zero at padding; also a plain tensor, without the Keras mask the
+        # encoder attached (the generator takes the mask as its own input).
+        words = ops.where(word_mask[..., None], words, ops.zeros_like(words))
+        return {"sentence": sentence, "words": words, "word_mask": word_mask}
+
     def text_embedding(self, tokens, training=False):
-        """The text encoder's embedding of token ids."""
-        return self.text_encoder(tokens, training=training)
+        """The text encoder's sentence embedding of token ids."""
+        return self.text_features(tokens, training=training)["sentence"]
+
+    def generator_inputs(self, latents, features):
+        """What the generator takes for latents and a caption's features.
+
+        Args:
+            latents: `(N, latent_dim)`.
+            features: the dict `text_features` returns.
+
+        Returns:
+            `concat(latents, sentence)`, or, for a generator that reads words,
+            `[concat(latents, sentence), words, word_mask]`.
+
+        Example:
+
+        ```python
+        images = gan.generator(gan.generator_inputs(z, gan.text_features(tokens)))
+        ```
+        """
+        vector = ops.concatenate(
+            [latents, ops.cast(features["sentence"], latents.dtype)], axis=-1
+        )
+        if not self.reads_words:
+            return vector
+        return [vector, ops.cast(features["words"], latents.dtype), features["word_mask"]]
 
     def generate_images(self, latents, batch, training=False):
-        text = self.text_embedding(batch["tokens"], training=training)
-        inputs = ops.concatenate([latents, ops.cast(text, latents.dtype)], axis=-1)
-        return self.generator(inputs, training=training)
+        features = self.text_features(batch["tokens"], training=training)
+        return self.generator(self.generator_inputs(latents, features), training=training)
 
     def discriminator_inputs(self, images, batch):
-        return [images, batch["tokens"]]
+        """`[images, tokens]`, or `[images, sentence]` for a D that takes text features.
+
+        A discriminator whose second input is float reads the text encoder's
+        sentence feature (held constant: D's loss does not train the text
+        encoder), as DF-GAN's does; its matching-aware gradient penalty
+        (`regularizers.MatchingAwareGradientPenalty`) then covers the text too.
+
+        Args:
+            images: images `(N, H, W, C)` to judge.
+            batch: the batch dict; its `tokens` are the captions.
+
+        Returns:
+            The discriminator's inputs, a list of two tensors.
+
+        Example:
+
+        ```python
+        logits = gan.discriminator(gan.discriminator_inputs(images, {"tokens": tokens}))
+        ```
+        """
+        if not self.discriminator_reads_features:
+            return [images, batch["tokens"]]
+        sentence = ops.stop_gradient(self.text_embedding(batch["tokens"], training=False))
+        return [images, ops.cast(sentence, images.dtype)]
 
     def sample_latents(self, num_samples, batch=None, seed=None):
         if batch is not None and "style_images" in batch:

@@ -9,3 +9,7 @@ from keras_mmgan.networks.translation import resnet_generator
 from keras_mmgan.networks.translation import unet_generator
 from keras_mmgan.networks.progressive_gan import ProgressiveDiscriminator
 from keras_mmgan.networks.progressive_gan import ProgressiveGenerator
+from keras_mmgan.networks.text_to_image import FUSIONS
+from keras_mmgan.networks.text_to_image import generator_fusion
+from keras_mmgan.networks.text_to_image import text_encoder
+from keras_mmgan.networks.text_to_image import text_to_image_generator

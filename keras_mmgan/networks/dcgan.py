@@ -98,6 +98,7 @@ def dcgan_discriminator(
     auxiliary_classifier=False,
     spectral_normalization=False,
     minibatch_std=False,
+    text_dim=None,
 ):
     """DCGAN discriminator: (strided conv, LeakyReLU 0.2)* -> Dense(1) logit.
 
@@ -119,6 +120,11 @@ def dcgan_discriminator(
         num_classes: if given (and not `auxiliary_classifier`), the model
             takes `[images, int labels (N,)]`.
         auxiliary_classifier: output `[logit, class logits (N, num_classes)]`.
+        text_dim: if given, the model takes `[images, sentence features
+            (N, text_dim)]` (floats, e.g. a text encoder's output) and projects
+            them like a caption's embedding: DF-GAN's discriminator, whose
+            matching-aware gradient penalty also differentiates the text
+            (`regularizers.MatchingAwareGradientPenalty`).
         spectral_normalization: wrap every convolution and dense layer in
             `keras.layers.SpectralNormalization` (Miyato et al. 2018).
         minibatch_std: append a `keras_mmgan.layers.MinibatchStdDev` channel
@@ -136,6 +142,8 @@ def dcgan_discriminator(
     (None, 1)
     >>> dcgan_discriminator((28, 28, 1), num_classes=10).input_shape
     [(None, 28, 28, 1), (None,)]
+    >>> dcgan_discriminator((28, 28, 1), text_dim=128).input_shape
+    [(None, 28, 28, 1), (None, 128)]
 
     Reference:
         Radford et al., ICLR 2016. Miyato & Koyama, "cGANs with Projection
@@ -143,14 +151,19 @@ def dcgan_discriminator(
     """
     base_filters = check_positive_int("base_filters", base_filters)
     num_downsamplings = check_positive_int("num_downsamplings", num_downsamplings)
-    for name, value in (("num_classes", num_classes), ("vocab_size", vocab_size)):
+    for name, value in (
+        ("num_classes", num_classes), ("vocab_size", vocab_size), ("text_dim", text_dim)
+    ):
         if value is not None:
             check_positive_int(name, value)
     image_shape = _check_image_shape(image_shape, num_downsamplings)
     if auxiliary_classifier and num_classes is None:
         raise ValueError("auxiliary_classifier=True needs num_classes")
-    if vocab_size is not None and num_classes is not None:
-        raise ValueError("condition on vocab_size (text) or num_classes (labels), not both")
+    if sum(value is not None for value in (vocab_size, num_classes, text_dim)) > 1:
+        raise ValueError(
+            "condition on one of vocab_size (tokens), text_dim (text features) or "
+            "num_classes (labels), not several"
+        )
 
     def normalized(layer):
         return layers.SpectralNormalization(layer) if spectral_normalization else layer
@@ -168,10 +181,13 @@ def dcgan_discriminator(
     if auxiliary_classifier:
         outputs = [normalized(layers.Dense(1))(x), normalized(layers.Dense(num_classes))(x)]
         return keras.Model(images, outputs, name="dcgan_discriminator")
-    if vocab_size is None and num_classes is None:
+    if vocab_size is None and num_classes is None and text_dim is None:
         return keras.Model(images, normalized(layers.Dense(1))(x), name="dcgan_discriminator")
     features = layers.LeakyReLU(0.2)(normalized(layers.Dense(256))(x))
-    if vocab_size is not None:
+    if text_dim is not None:
+        condition = keras.Input((text_dim,), name="sentence")
+        embedding = layers.Dense(256)(condition)
+    elif vocab_size is not None:
         condition = keras.Input((sequence_length,), dtype="int32", name="tokens")
         # mask_zero: the mean is over the caption's words, not its padding.
         text = layers.Embedding(vocab_size, embedding_dim, mask_zero=True)(condition)

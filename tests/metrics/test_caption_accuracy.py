@@ -110,7 +110,7 @@ def test_hand_drawn_image():
     image = -np.ones((1, 20, 20, 3), np.float32)
     image[0, 13:17, 3:7] = [1.0, 1.0, -1.0]  # a yellow block in the bottom left quadrant
     attributes = read_shape_attributes(image)
-    assert attributes == {"colors": ["yellow"], "positions": ["bottom left"]}
+    assert attributes == {"colors": ["yellow"], "shapes": ["square"], "positions": ["bottom left"]}
     # Darker but still nearest to yellow.
     image[0, 13:17, 3:7] = [0.6, 0.5, -0.8]
     assert read_shape_attributes(image)["colors"] == ["yellow"]

@@ -11,17 +11,25 @@ import keras_mmgan as mm
 CAPTIONS = mm.datasets.shapes(64, image_size=8, seed=0)["captions"]
 
 
-def make_gan(vectorizer=True, encoder=True, architecture="mlp", seed=1):
+def make_gan(vectorizer=True, encoder=True, architecture="mlp", seed=1, fusion=None):
     shape = (8, 8, 3)
     vocab = mm.datasets.text_vectorizer(CAPTIONS, vocab_size=50) if vectorizer else None
+    if fusion is None:
+        generator = mm.build_generator(16, 128, image_shape=shape, architecture=architecture)
+    else:
+        generator = mm.build_generator(16, 128, image_shape=shape, fusion=fusion, base_filters=8)
     return mm.build_gan(
         mm.build_encoder(shape, latent_dim=16) if encoder else None,
-        mm.build_text_encoder(50),
-        mm.build_generator(16, 128, image_shape=shape, architecture=architecture),
+        mm.build_text_encoder(50, return_words=fusion == "attention"),
+        generator,
         mm.build_discriminator(shape, 50, architecture=architecture),
         vectorizer=vocab,
         seed=seed,
+        fusion=fusion,
     )
+
+
+FUSIONS = [None, "concat", "film", "attention"]
 
 
 def compile_gan(gan, **kwargs):
@@ -56,8 +64,18 @@ def test_fit_takes_raw_strings_with_a_vectorizer():
     assert np.isfinite(history.history["d_loss"][0])
 
 
-def test_generate_same_seed_same_images_across_save_load(tmp_path):
-    gan = compile_gan(make_gan())
+@pytest.mark.parametrize("fusion", ["concat", "film", "attention"])
+def test_step_phases_and_save_per_fusion(tmp_path, fusion):
+    gan = compile_gan(make_gan(fusion=fusion))
+    loaded = run_gan_step_test(
+        gan, batch(gan=gan), tmp_path, expected_logs=("d_loss", "g_loss", "latent_loss")
+    )
+    assert mm.networks.generator_fusion(loaded.generator) == fusion
+
+
+@pytest.mark.parametrize("fusion", FUSIONS)
+def test_generate_same_seed_same_images_across_save_load(tmp_path, fusion):
+    gan = compile_gan(make_gan(fusion=fusion))
     gan.fit(*batch(gan=gan), batch_size=8, epochs=1, verbose=0)
     captions = ["a red circle at the top left", "a blue square at the center"] * 3
     first = gan.generate(captions=captions, seed=7)
@@ -66,7 +84,7 @@ def test_generate_same_seed_same_images_across_save_load(tmp_path):
     assert first.shape == (6, 8, 8, 3) and first.min() >= -1 and first.max() <= 1
     path = os.path.join(tmp_path, "t2i.keras")
     gan.save(path)
-    loaded = keras.saving.load_model(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
     np.testing.assert_array_equal(first, loaded.generate(captions=captions, seed=7))
     # Without a seed the model's own noise stream continues after loading.
     np.testing.assert_array_equal(
@@ -96,8 +114,9 @@ def test_fit_after_load_continues_exactly(tmp_path):
         np.testing.assert_allclose(np.array(a), np.array(b), rtol=1e-5, atol=1e-6)
 
 
-def test_export_serves_raw_strings(tmp_path):
-    gan = compile_gan(make_gan())
+@pytest.mark.parametrize("fusion", FUSIONS)
+def test_export_serves_raw_strings(tmp_path, fusion):
+    gan = compile_gan(make_gan(fusion=fusion))
     gan.fit(*batch(gan=gan), batch_size=8, epochs=1, verbose=0)
     path = os.path.join(tmp_path, "export")
     gan.export(path)
@@ -176,3 +195,23 @@ def test_latent_weight_must_be_a_finite_number_at_least_zero():
             mm.build_generator(16, 128, image_shape=shape), mm.build_discriminator(shape, 50),
             latent_weight=-0.5,
         )
+
+
+def test_attention_gan_feeds_words_and_their_mask():
+    gan = make_gan(fusion="attention")
+    captions = ["a red circle at the top left", "a blue square at the center"]
+    tokens = np.asarray(gan.vectorizer(np.array(captions)))
+    assert (tokens == 0).any()  # the captions are padded
+    features = gan.text_features(tokens)
+    np.testing.assert_array_equal(np.asarray(features["word_mask"]), tokens != 0)
+    before = gan.generate(captions=captions, seed=3)
+    # The padding token's embedding does not reach the images.
+    embedding = gan.text_encoder.get_layer("word_embedding")
+    table = np.array(embedding.embeddings)
+    table[0] = 3.0
+    embedding.embeddings.assign(table)
+    np.testing.assert_allclose(gan.generate(captions=captions, seed=3), before, atol=1e-6)
+    # A word does.
+    table[tokens[0, 1]] += 3.0
+    embedding.embeddings.assign(table)
+    assert not np.allclose(gan.generate(captions=captions, seed=3), before)
