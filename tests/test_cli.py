@@ -5,6 +5,7 @@ import sys
 
 import keras
 import numpy as np
+import pytest
 
 from keras_mmgan import cli
 
@@ -33,6 +34,20 @@ def test_train_text2image_writes_grid_metrics_and_model(tmp_path, capsys):
     images = model.generate(captions=["a red circle at the top left"], seed=0)
     assert images.shape == (1, 28, 28, 3) and np.abs(images).max() <= 1.0
     assert int(model.g_optimizer.iterations) == 4
+
+
+@pytest.mark.parametrize("fusion", ["film", "attention"])
+def test_train_text2image_with_a_fusion(fusion, tmp_path):
+    out = str(tmp_path / "run")
+    status = cli.main(["train", "text2image", "--fusion", fusion, "--epochs", "1",
+                       "--num-samples", "128", "--out", out])
+    assert status == 0
+    with open(os.path.join(out, "metrics.json")) as f:
+        assert json.load(f)["protocol"]["fusion"] == fusion
+    model = keras.saving.load_model(os.path.join(out, "text2image.keras"))
+    uses_words = len(model.generator.inputs) == 3  # [z + sentence, words, word mask]
+    assert uses_words == (fusion == "attention")
+    assert model.generate(captions=["a red circle at the top left"], seed=0).shape == (1, 28, 28, 3)
 
 
 def test_console_script_help():

@@ -129,6 +129,9 @@ def build_parser():
             data.add_argument("--captions", metavar="FILE",
                               help="CSV (file,caption) or JSON lines naming the images")
             data.add_argument("--architecture", choices=("dcgan", "mlp"), default="dcgan")
+            data.add_argument("--fusion", choices=("concat", "film", "attention"), default=None,
+                              help="how the generator reads the caption (docs/text_fusion.md); "
+                              "default: the DCGAN generator reading [z, sentence]")
         if family == "pix2pix":
             data.add_argument("--source", metavar="DIR", help="source images (the input)")
             data.add_argument("--target", metavar="DIR", help="target images, same file names")
@@ -285,6 +288,7 @@ def _train_shapes(args, settings, verbose):
         seed=args.seed,
         verbose=verbose,
         callbacks=callbacks,
+        fusion=args.fusion,
     )
     runs.write_losses(args.out, runs.read_history(args.out))
     held_out, seen = metrics["held_out"], metrics["seen"]

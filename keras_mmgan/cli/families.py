@@ -24,14 +24,14 @@ import dataclasses
 import keras
 import numpy as np
 
-from keras_mmgan import builders
 from keras_mmgan import datasets
 from keras_mmgan import models
 from keras_mmgan import networks
 from keras_mmgan.cli.errors import UsageError
+from keras_mmgan.cli.text2image import VOCAB_SIZE
+from keras_mmgan.cli.text2image import build_text2image_gan
 from keras_mmgan.datasets.text import text_vectorizer
 
-VOCAB_SIZE = 10000
 FOLDER_IMAGE_SIZE = 64
 """Default `--image-size` for a user's folders (the embedded data keep their own size)."""
 
@@ -239,15 +239,7 @@ def text2image(args):
     captions = list(dataset.captions)
     vectorizer = text_vectorizer(captions, vocab_size=VOCAB_SIZE)
     shape = (size, size, 3)
-    gan = builders.build_gan(
-        builders.build_encoder(shape),
-        builders.build_text_encoder(VOCAB_SIZE),
-        builders.build_generator(32, 128, image_shape=shape, architecture=args.architecture),
-        builders.build_discriminator(shape, VOCAB_SIZE, architecture=args.architecture),
-        vectorizer=vectorizer,
-        latent_weight=5.0,
-        seed=args.seed,
-    )
+    gan = build_text2image_gan(shape, vectorizer, args.architecture, args.fusion, seed=args.seed)
     gan.compile(d_optimizer=_adam(), g_optimizer=_adam())
     grid_captions = list(dict.fromkeys(captions))[:6]
     data = (f"captioned_images({args.images!r}, {args.captions!r}): {len(captions)} captioned "

@@ -35,6 +35,47 @@ from keras_mmgan.metrics import caption_accuracy
 VOCAB_SIZE = 10000
 
 
+def build_text2image_gan(image_shape, vectorizer, architecture="dcgan", fusion=None,
+                         latent_weight=5.0, seed=0):
+    """The main job's text-to-image GAN, on the shapes or on a user's captioned images.
+
+    Args:
+        image_shape: `(size, size, 3)`.
+        vectorizer: an adapted `TextVectorization` (`VOCAB_SIZE` tokens).
+        architecture: `"dcgan"` or `"mlp"` (the guide's layers), for the discriminator and,
+            without `fusion`, the generator.
+        fusion: `None`, `"concat"`, `"film"` or `"attention"` (see `train_text2image`).
+        latent_weight: weight of the latent regression.
+        seed: seed of the noise.
+
+    Returns:
+        An uncompiled `TextToImageGAN`.
+
+    Example:
+
+    ```python
+    gan = build_text2image_gan((28, 28, 3), vectorizer, fusion="attention")
+    ```
+    """
+    if fusion is None:
+        text_encoder = builders.build_text_encoder(VOCAB_SIZE)
+        generator = builders.build_generator(
+            32, 128, image_shape=image_shape, architecture=architecture
+        )
+    else:
+        text_encoder = builders.build_text_encoder(VOCAB_SIZE, return_words=fusion == "attention")
+        generator = builders.build_generator(32, 128, image_shape=image_shape, fusion=fusion)
+    return builders.build_gan(
+        builders.build_encoder(image_shape),
+        text_encoder,
+        generator,
+        builders.build_discriminator(image_shape, VOCAB_SIZE, architecture=architecture),
+        vectorizer=vectorizer,
+        latent_weight=latent_weight,
+        seed=seed,
+    )
+
+
 def train_text2image(
     out_dir,
     epochs=40,
@@ -47,6 +88,7 @@ def train_text2image(
     seed=0,
     verbose="auto",
     callbacks=None,
+    fusion=None,
 ):
     """Trains the text-to-image GAN on the shapes data and writes its results.
 
@@ -69,6 +111,10 @@ def train_text2image(
         verbose: Keras `fit` verbosity.
         callbacks: further Keras callbacks for `fit` (the command line's sample
             grids, history and backup).
+        fusion: `None` (the `architecture`'s generator reading `[z, sentence]`), or
+            `"concat"`, `"film"` or `"attention"`: the fusion generator of
+            `networks.text_to_image_generator` (with a word-level text encoder for
+            attention); see `docs/text_fusion.md`.
 
     Returns:
         The metrics dict also written to `metrics.json`.
@@ -88,15 +134,7 @@ def train_text2image(
     )
     vectorizer = text_vectorizer(data["captions"], vocab_size=VOCAB_SIZE)
     image_shape = (image_size, image_size, 3)
-    gan = builders.build_gan(
-        builders.build_encoder(image_shape),
-        builders.build_text_encoder(VOCAB_SIZE),
-        builders.build_generator(32, 128, image_shape=image_shape, architecture=architecture),
-        builders.build_discriminator(image_shape, VOCAB_SIZE, architecture=architecture),
-        vectorizer=vectorizer,
-        latent_weight=latent_weight,
-        seed=seed,
-    )
+    gan = build_text2image_gan(image_shape, vectorizer, architecture, fusion, latent_weight, seed)
     gan.compile(
         d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
         g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
@@ -134,6 +172,7 @@ def train_text2image(
             "epochs": epochs,
             "batch_size": batch_size,
             "architecture": architecture,
+            "fusion": fusion,
             "latent_weight": latent_weight,
             "scoring": f"{samples_per_caption} samples per caption, generate(seed={seed}); "
             "colour = mean foreground colour nearest to the palette, position = "
