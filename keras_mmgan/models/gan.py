@@ -634,6 +634,11 @@ class GAN(SavesSeedState, keras.Model):
         step runs. NaN or Inf met in the data, or a loss that turns NaN, stops
         training with a `ValueError` that names the step; that step's update is
         not applied.
+
+        A dataset from `datasets.make_dataset` (or `unpaired_dataset`,
+        `shapes_dataset`) trains epoch k on the order drawn for `(seed, k)`, k
+        being Keras's epoch index, so a run resumed by
+        `callbacks.BackupAndRestore` sees the batches an uninterrupted one saw.
         """
         if not self.compiled:
             raise RuntimeError(
@@ -645,8 +650,16 @@ class GAN(SavesSeedState, keras.Model):
         first = pipeline.peek_batch(x, y)
         if first is not None:
             self.check_batch(first)
-        with backend.nonfinite_errors(lambda: _count(self.g_optimizer.iterations)):
-            return super().fit(x, y, *args, **kwargs)
+        args = list(args)
+        positional = len(args) > 3  # fit(x, y, batch_size, epochs, verbose, callbacks, ...)
+        callbacks = args[3] if positional else kwargs.pop("callbacks", None)
+        with pipeline.follow_fit_epochs(x, callbacks) as callbacks:
+            if positional:
+                args[3] = callbacks
+            else:
+                kwargs["callbacks"] = callbacks
+            with backend.nonfinite_errors(lambda: _count(self.g_optimizer.iterations)):
+                return super().fit(x, y, *args, **kwargs)
 
     def check_batch(self, data):
         """Checks the shapes of a batch as `fit` yields it (arrays or symbolic).
