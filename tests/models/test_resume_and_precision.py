@@ -2,6 +2,9 @@
 
 import json
 import os
+import signal
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -14,6 +17,7 @@ import test_pix2pix
 import keras_mmgan as mm
 
 BATCH, BATCHES, EPOCHS = 8, 3, 2
+RESUME_RUN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "resume_run.py")
 
 
 class Interrupt(keras.callbacks.Callback):
@@ -117,6 +121,62 @@ def test_a_backup_that_does_not_fit_the_model_is_refused(tmp_path):
         _fit(without_ema, [mm.callbacks.BackupAndRestore(backup, save_freq=1)])
     with pytest.raises(ValueError, match="backup .* does not fit this model"):
         mm.callbacks.restore_backup(without_ema()[0], backup)
+
+
+# ---------------------------------------------------------------------- #
+# A process killed (SIGKILL) and started again with the same line.
+# ---------------------------------------------------------------------- #
+def _run_line(family, backup, out, *flags):
+    """Runs `resume_run.py` (the user's training line) in a fresh process."""
+    return subprocess.run(
+        [sys.executable, RESUME_RUN, family, str(backup), str(out), *flags],
+        capture_output=True, text=True, timeout=300,
+    )
+
+
+def _trained(run, out):
+    assert run.returncode == 0, run.stderr[-3000:]
+    with np.load(out) as saved:
+        return {key: saved[key] for key in saved.files}
+
+
+def _assert_same_run(resumed, expected):
+    """Bit-equal where the machine allows; at most 1e-6 apart in any case."""
+    assert resumed.keys() == expected.keys()
+    worst = max(
+        float(np.max(np.abs(resumed[key] - expected[key]), initial=0.0))
+        for key in expected if not key.startswith("run_")
+    )
+    assert worst <= 1e-6, f"resumed run is {worst:.3g} away from the uninterrupted one"
+
+
+def _kill_and_resume(family, tmp_path, *kill):
+    expected = _trained(_run_line(family, tmp_path / "b0", tmp_path / "expected.npz"),
+                        tmp_path / "expected.npz")
+    killed = _run_line(family, tmp_path / "b1", tmp_path / "killed.npz", *kill)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+    assert not os.path.exists(tmp_path / "killed.npz")
+    resumed = _trained(_run_line(family, tmp_path / "b1", tmp_path / "resumed.npz"),
+                       tmp_path / "resumed.npz")
+    _assert_same_run(resumed, expected)
+    assert not os.path.exists(tmp_path / "b1")  # deleted once training ends
+    return resumed
+
+
+@pytest.mark.slow  # three fresh processes that import TensorFlow: 20-30 s each
+@pytest.mark.parametrize("family", ["gan", "conditional", "cycle_gan"])
+def test_a_process_killed_in_epoch_2_resumes_exactly_with_make_dataset(family, tmp_path):
+    # 5 steps an epoch, a backup every 3: killed after step 13 (epoch 2), it restarts from
+    # step 12's backup and trains epoch 2 on the order an uninterrupted run drew for it.
+    resumed = _kill_and_resume(family, tmp_path, "--kill-at-step", "13")
+    assert resumed["run_restored_step"] == 12 and resumed["run_final_step"] == 15
+
+
+def test_a_process_killed_while_writing_a_backup_resumes_from_the_previous_one(tmp_path):
+    # Killed with half of the 4th backup (step 12) written: step 9's backup is whole. The run
+    # resumes in epoch 1 and goes on into epoch 2, so this fast test also checks the order.
+    resumed = _kill_and_resume("gan", tmp_path, "--kill-in-backup", "4")
+    assert resumed["run_restored_step"] == 9 and resumed["run_final_step"] == 15
 
 
 def test_keras_own_backup_replays_the_interrupted_epoch(tmp_path):
