@@ -362,7 +362,9 @@ def _as_array(name, values):
 def peek_batch(x, y=None):
     """Returns the first batch that `fit(x, y)` would train on, as NumPy.
 
-    Lets a model check shapes and dtypes before any training step runs.
+    Lets a model check shapes and dtypes before any training step runs, and
+    refuses data with nothing to train on (Keras would train zero steps and
+    return as if all went well).
 
     Args:
         x: what `fit` takes as `x`: arrays, tensors, a tuple of them, a
@@ -374,6 +376,10 @@ def peek_batch(x, y=None):
         arrays), or `None` for inputs that cannot be read without consuming
         them (Python generators and iterators).
 
+    Raises:
+        ValueError: if `x` or `y` holds no samples, a dataset yields no batch,
+            or its first batch holds no samples.
+
     Example:
 
     >>> peek_batch(np.zeros((10, 2)), np.ones(10))[1].shape
@@ -381,15 +387,37 @@ def peek_batch(x, y=None):
     """
     if isinstance(x, tf.data.Dataset):
         for element in x.take(1):
-            return tf.nest.map_structure(lambda t: t.numpy(), element)
-        raise ValueError("the dataset passed to fit() is empty")
+            batch = tf.nest.map_structure(lambda t: t.numpy(), element)
+            _check_samples(batch, "the first batch of the dataset passed to fit()")
+            return batch
+        raise ValueError(
+            "the dataset passed to fit() is empty: it yields no batch (fewer samples than "
+            "one batch with drop_remainder=True, or a filter or take that leaves nothing?)"
+        )
     if isinstance(x, keras.utils.PyDataset):
+        if x.num_batches == 0:
+            raise ValueError("the PyDataset passed to fit() is empty: its len() is 0")
         return x[0]
     if x is None or not hasattr(x, "shape") and not isinstance(x, (tuple, list)):
         return None
     to_array = lambda v: v if hasattr(v, "shape") else np.asarray(v)
     x = tuple(map(to_array, x)) if isinstance(x, (tuple, list)) else x
-    return x if y is None else (*(x if isinstance(x, tuple) else (x,)), to_array(y))
+    _check_samples(x, "x passed to fit()")
+    if y is not None:
+        y = to_array(y)
+        _check_samples(y, "y passed to fit()")
+    return x if y is None else (*(x if isinstance(x, tuple) else (x,)), y)
+
+
+def _check_samples(data, name):
+    """Raises a `ValueError` if an array of `data` has no sample (a first dimension of 0)."""
+    for array in tf.nest.flatten(data):
+        shape = tuple(getattr(array, "shape", ()))
+        if shape and shape[0] == 0:
+            raise ValueError(
+                f"{name} holds no samples: got an array of shape {shape}; fit needs at least "
+                "one sample to train on"
+            )
 
 
 def strings_as_tensors(data):
