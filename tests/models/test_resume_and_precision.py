@@ -1,5 +1,6 @@
 """Exact resume with `BackupAndRestore`, mixed precision and Keras's LR callbacks."""
 
+import errno
 import json
 import os
 import signal
@@ -177,6 +178,34 @@ def test_a_process_killed_while_writing_a_backup_resumes_from_the_previous_one(t
     # resumes in epoch 1 and goes on into epoch 2, so this fast test also checks the order.
     resumed = _kill_and_resume("gan", tmp_path, "--kill-in-backup", "4")
     assert resumed["run_restored_step"] == 9 and resumed["run_final_step"] == 15
+
+
+def test_a_backup_that_fails_to_write_leaves_the_previous_one_whole(tmp_path, monkeypatch):
+    backup = str(tmp_path / "backup")
+    expected = _state(_fit(pooled_gan))
+    writes = []
+    save_weights = keras.Model.save_weights
+
+    def disk_full_at_the_4th(self, filepath, *args, **kwargs):
+        writes.append(filepath)
+        save_weights(self, filepath, *args, **kwargs)
+        if len(writes) == 4:  # step 4 (epoch 1): half written, then the disk is full
+            with open(filepath, "r+b") as f:
+                f.truncate(os.path.getsize(filepath) // 2)
+            raise OSError(errno.ENOSPC, "No space left on device", filepath)
+
+    monkeypatch.setattr(keras.Model, "save_weights", disk_full_at_the_4th)
+    with pytest.raises(OSError, match="No space left"):
+        _fit(pooled_gan, [mm.callbacks.BackupAndRestore(backup, save_freq=1)])
+    monkeypatch.undo()
+    assert sorted(os.listdir(backup)) == ["latest.weights.h5", "training_metadata.json"]
+    with open(os.path.join(backup, "training_metadata.json")) as f:
+        assert json.load(f) == {"epoch": 0, "batch": 2, "keras_mmgan_batches_in_epoch": 3}
+    restored = mm.callbacks.restore_backup(pooled_gan()[0], backup)
+    assert int(restored.g_optimizer.iterations) == BATCHES  # step 3's backup, whole
+    resumed = _fit(pooled_gan, [mm.callbacks.BackupAndRestore(backup, save_freq=1)])
+    for a, b in zip(expected, _state(resumed)):
+        np.testing.assert_array_equal(b, a)
 
 
 def test_keras_own_backup_replays_the_interrupted_epoch(tmp_path):
