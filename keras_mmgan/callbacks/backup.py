@@ -9,6 +9,8 @@ import warnings
 import h5py
 import keras
 
+from keras_mmgan.saving import write_atomically
+
 # What Keras warns when saved variables do not fit the model.
 _SKIPPED = "Skipping variable loading"
 # The attribute of a backup's weights file that holds its training metadata.
@@ -18,34 +20,6 @@ _STAMP = "keras_mmgan_training_metadata"
 def _write_text(path, text):
     with open(path, "w") as f:
         f.write(text)
-
-
-def _replace_with(path, write, suffix=""):
-    """Writes `path` through `write(partial_path)` and one atomic `os.replace`.
-
-    A failure or a kill while writing leaves `path` as it was (a failure also
-    removes the partial file); the new file is flushed to disk before it takes
-    `path`'s place, and the directory after.
-    """
-    directory, name = os.path.split(path)
-    partial = os.path.join(directory, f"partial-{os.getpid()}-{name}")
-    if suffix and not partial.endswith(suffix):
-        partial += suffix
-    try:
-        write(partial)
-        with open(partial, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(partial, path)
-    except BaseException:
-        if os.path.exists(partial):
-            os.remove(partial)
-        raise
-    if hasattr(os, "O_DIRECTORY"):  # POSIX: make the rename itself durable
-        fd = os.open(directory or ".", os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 @contextlib.contextmanager
@@ -206,7 +180,7 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
                                    (self._training_metadata_path,
                                     self._prev_training_metadata_path)):
                 if os.path.exists(path):
-                    _replace_with(previous, lambda partial, path=path: shutil.copyfile(path, partial))
+                    write_atomically(previous, lambda partial, path=path: shutil.copyfile(path, partial))
         metadata = {
             "epoch": self._current_epoch,
             "batch": self._last_batch_seen,
@@ -218,8 +192,8 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
             with h5py.File(partial, "a") as f:
                 f.attrs[_STAMP] = json.dumps(metadata)
 
-        _replace_with(self._weights_path, write_weights, suffix=".weights.h5")
-        _replace_with(
+        write_atomically(self._weights_path, write_weights, suffix=".weights.h5")
+        write_atomically(
             self._training_metadata_path,
             lambda partial: _write_text(partial, json.dumps(metadata)),
         )

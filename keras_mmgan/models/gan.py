@@ -11,6 +11,7 @@ gradients and updates live in `keras_mmgan.backend`.
 
 import collections
 import contextlib
+import os
 
 import keras
 import numpy as np
@@ -19,6 +20,7 @@ from keras import ops
 from keras_mmgan import backend
 from keras_mmgan import losses as losses_module
 from keras_mmgan import regularizers as regularizers_module
+from keras_mmgan import saving
 from keras_mmgan.datasets import pipeline
 from keras_mmgan.layers.image_pool import ImagePool
 from keras_mmgan.layers.search import find_layers
@@ -843,6 +845,40 @@ class GAN(SavesSeedState, keras.Model):
         ```
         """
         return {}
+
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Saves the model as `keras.Model.save` does, to a local `.keras` file atomically.
+
+        The file is written under a temporary name and moved into place by one
+        `os.replace`: a crash or a full disk while saving leaves the previous
+        file whole. Other targets (a URL, `zipped=False`, `overwrite=False` over
+        an existing file) go to Keras's `save` as they are.
+
+        Args:
+            filepath: where to save, a path ending in `.keras`.
+            overwrite: whether to replace an existing file.
+            zipped: as for `keras.Model.save`.
+            **kwargs: passed to `keras.Model.save`.
+
+        Returns:
+            None.
+
+        Example:
+
+        ```python
+        gan.save("dcgan.keras")
+        gan = mm.saving.load_model("dcgan.keras")
+        ```
+        """
+        if (not saving.is_local_keras_file(filepath) or zipped is False
+                or (not overwrite and os.path.exists(filepath))):
+            return super().save(filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+        saving.write_atomically(
+            filepath,
+            lambda partial: super(GAN, self).save(partial, overwrite=True, zipped=zipped,
+                                                  **kwargs),
+            suffix=".keras",
+        )
 
     def export(self, filepath, format="tf_saved_model", verbose=None, **kwargs):
         """Writes a SavedModel that serves images in [-1, 1] (with EMA weights, if kept).
