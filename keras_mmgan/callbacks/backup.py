@@ -175,12 +175,14 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         the stamp inside the weights file is what a restore trusts.
         """
         os.makedirs(self.backup_dir, exist_ok=True)
-        if self.double_checkpoint:
-            for path, previous in ((self._weights_path, self._prev_weights_path),
-                                   (self._training_metadata_path,
-                                    self._prev_training_metadata_path)):
+        if self.double_checkpoint:  # keep the backup on disk as the previous one
+            pairs = ((self._weights_path, self._prev_weights_path),
+                     (self._training_metadata_path, self._prev_training_metadata_path))
+            for path, previous in pairs:
                 if os.path.exists(path):
-                    write_atomically(previous, lambda partial, path=path: shutil.copyfile(path, partial))
+                    write_atomically(
+                        previous, lambda partial, path=path: shutil.copyfile(path, partial)
+                    )
         metadata = {
             "epoch": self._current_epoch,
             "batch": self._last_batch_seen,

@@ -2,7 +2,7 @@
 
     python resume_run.py FAMILY BACKUP_DIR OUT.npz [--kill-at-step N] [--kill-in-backup N]
 
-trains FAMILY (`gan`, `conditional` or `cycle_gan`) for `EPOCHS` epochs on a dataset from
+trains FAMILY (`gan`, `conditional`, `text_to_image` or `cycle_gan`) for `EPOCHS` epochs on a dataset from
 `datasets.make_dataset` (`unpaired_dataset` for CycleGAN) with its defaults but the batch size,
 with `callbacks.BackupAndRestore(BACKUP_DIR, save_freq=SAVE_FREQ)`, and writes every value
 training changes to OUT.npz, with `run_restored_step` (the step the run started from) and
@@ -48,6 +48,13 @@ def build(family):
         images = rng.uniform(-1, 1, (SAMPLES, *test_distribution.SHAPE)).astype("float32")
         labels = (np.arange(SAMPLES) % test_distribution.CLASSES).astype("int32")
         return model, mm.datasets.make_dataset(images, labels, batch_size=BATCH)
+    if family == "text_to_image":
+        import test_distribution
+
+        model, _ = test_distribution.text_to_image()
+        data = mm.datasets.shapes(SAMPLES, image_size=8, seed=0)
+        token_ids = np.asarray(model.vectorizer(np.array(data["captions"])))
+        return model, mm.datasets.make_dataset(data["images"], token_ids, batch_size=BATCH)
     if family == "cycle_gan":
         import test_cycle_gan
 
@@ -55,7 +62,9 @@ def build(family):
         x, _ = test_cycle_gan.domains(n=SAMPLES, seed=0)
         _, y = test_cycle_gan.domains(n=SAMPLES + BATCH, seed=1)
         return model, mm.datasets.unpaired_dataset(x, y, batch_size=BATCH)
-    raise ValueError(f"family must be gan, conditional or cycle_gan; got {family!r}")
+    raise ValueError(
+        f"family must be gan, conditional, text_to_image or cycle_gan; got {family!r}"
+    )
 
 
 def state(model):
