@@ -208,6 +208,23 @@ def test_a_backup_that_fails_to_write_leaves_the_previous_one_whole(tmp_path, mo
         np.testing.assert_array_equal(b, a)
 
 
+def test_double_checkpoint_resumes_from_the_previous_backup_when_the_latest_is_damaged(
+        tmp_path):
+    backup = str(tmp_path / "backup")
+    expected = _state(_fit(pooled_gan))
+
+    def backup_callback():
+        return mm.callbacks.BackupAndRestore(backup, save_freq=1, double_checkpoint=True)
+
+    with pytest.raises(RuntimeError, match="interrupted"):
+        _fit(pooled_gan, [backup_callback(), Interrupt(1, 1)])  # backups of steps 4 and 5
+    with open(os.path.join(backup, "latest.weights.h5"), "wb") as f:
+        f.write(b"damaged after it was written")
+    resumed = _fit(pooled_gan, [backup_callback()])  # from step 4's backup
+    for a, b in zip(expected, _state(resumed)):
+        np.testing.assert_array_equal(b, a)
+
+
 def test_keras_own_backup_replays_the_interrupted_epoch(tmp_path):
     """Why the subclass exists: Keras restarts the epoch, training its batches twice."""
     backup = str(tmp_path / "backup")
