@@ -62,7 +62,19 @@ def write_atomically(path, write, suffix=""):
 
 
 def is_local_keras_file(filepath):
-    """Whether `filepath` names a local `.keras` file (not a URL such as `gs://`)."""
+    """Whether `filepath` names a local `.keras` file (not a URL such as `gs://`).
+
+    Args:
+        filepath: a path (str or `os.PathLike`), or anything else.
+
+    Returns:
+        `True` for a local path ending in `.keras`.
+
+    Example:
+
+    >>> is_local_keras_file("runs/gan.keras"), is_local_keras_file("gs://bucket/gan.keras")
+    (True, False)
+    """
     if not isinstance(filepath, (str, os.PathLike)):
         return False
     filepath = os.fspath(filepath)
