@@ -196,3 +196,12 @@ def test_fit_trains_epoch_k_on_the_order_drawn_for_k():
         resumed.fit(dataset, epochs=3, initial_epoch=2, callbacks=callbacks, shuffle=False, verbose=0)
     np.testing.assert_array_equal(
         np.concatenate([np.asarray(b)[:, 0] for b in resumed.seen]), expected[2])
+
+
+def test_shapes_dataset_follows_the_epoch():
+    def captions(epoch):
+        dataset, _ = shapes_dataset(num_samples=32, image_size=8, batch_size=8, seed=2)
+        return [c for _, batch in set_epoch(dataset, epoch) for c in batch.numpy()]
+
+    assert captions(5) == captions(5)  # two processes' datasets, epoch 5
+    assert captions(5) != captions(6)
