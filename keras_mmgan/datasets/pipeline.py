@@ -36,7 +36,9 @@ def make_dataset(
     `fit`, each pass over the dataset moves to the next epoch, as a reshuffled dataset does
     (`set_epoch` picks one). The guarantee holds for the dataset as returned (one that is
     mapped or zipped further is no longer told the epoch; `unpaired_dataset` zips and keeps
-    it) and when every epoch is one pass over it (`steps_per_epoch=None`).
+    it) and when every epoch is one pass over it (`steps_per_epoch=None`). As the order follows
+    Keras's epoch index, `fit(dataset, epochs=1)` called again trains epoch 0's order again;
+    continue a run with `fit(dataset, epochs=n + 1, initial_epoch=n)`, as Keras intends.
 
     Args:
         images: array of shape `(N, ...)`: images `(N, H, W, C)` in [-1, 1], or vectors.
