@@ -173,9 +173,10 @@ def test_a_process_killed_in_epoch_2_resumes_exactly_with_make_dataset(family, t
     assert resumed["run_restored_step"] == 12 and resumed["run_final_step"] == 15
 
 
+@pytest.mark.slow  # three fresh processes: 18 s on 2 idle cores, up to a minute on busy ones
 def test_a_process_killed_while_writing_a_backup_resumes_from_the_previous_one(tmp_path):
     # Killed with half of the 4th backup (step 12) written: step 9's backup is whole. The run
-    # resumes in epoch 1 and goes on into epoch 2, so this fast test also checks the order.
+    # resumes in epoch 1 and goes on into epoch 2, so the order of epoch 2 is checked too.
     resumed = _kill_and_resume("gan", tmp_path, "--kill-in-backup", "4")
     assert resumed["run_restored_step"] == 9 and resumed["run_final_step"] == 15
 
