@@ -11,6 +11,7 @@ from keras_mmgan import metrics
 from keras_mmgan import models
 from keras_mmgan import networks
 from keras_mmgan import regularizers
+from keras_mmgan import saving
 from keras_mmgan import schedules
 from keras_mmgan.builders import build_discriminator
 from keras_mmgan.builders import build_encoder

@@ -3,12 +3,23 @@
 import contextlib
 import json
 import os
+import shutil
 import warnings
 
+import h5py
 import keras
+
+from keras_mmgan.saving import write_atomically
 
 # What Keras warns when saved variables do not fit the model.
 _SKIPPED = "Skipping variable loading"
+# The attribute of a backup's weights file that holds its training metadata.
+_STAMP = "keras_mmgan_training_metadata"
+
+
+def _write_text(path, text):
+    with open(path, "w") as f:
+        f.write(text)
 
 
 @contextlib.contextmanager
@@ -83,8 +94,13 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
     `restore_backup` loads a backup the same way outside `fit`.
 
     The run is exactly the same when the data yields the same batches in
-    each epoch (no shuffling, or a shuffle with a fixed order per epoch). The
-    logs of the resumed epoch average only its resumed part.
+    each epoch whichever process trains it: no shuffling, or the library's
+    pipelines (`datasets.make_dataset`, `unpaired_dataset`, `shapes_dataset`),
+    whose epoch k order is a function of their seed and k alone. A process
+    killed at any moment, even while it writes a backup, leaves a whole
+    backup behind: each is written to a temporary file and moved into place
+    by one atomic `os.replace`. The logs of the resumed epoch average only
+    its resumed part.
 
     Args:
         backup_dir: directory of the backup (deleted when training ends,
@@ -110,11 +126,14 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         self._to_skip = 0
 
     def on_train_begin(self, logs=None):
+        if os.path.isdir(self.backup_dir):  # left by a process killed while it wrote
+            for name in os.listdir(self.backup_dir):
+                if name.startswith("partial-"):
+                    os.remove(os.path.join(self.backup_dir, name))
         super().on_train_begin(logs)
-        self._batches_in_epoch = self._to_skip = 0
-        if os.path.exists(self._training_metadata_path):
-            with open(self._training_metadata_path) as f:
-                self._to_skip = int(json.load(f).get(self._KEY, 0))
+        self._batches_in_epoch = 0
+        metadata = self._restored_metadata() or {}
+        self._to_skip = int(metadata.get(self._KEY, 0))
 
     def on_train_batch_begin(self, batch, logs=None):
         if self._to_skip > 0:
@@ -131,14 +150,55 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
     def _load_model(self):
         with _strict_loading(self.backup_dir):
             super()._load_model()
+        metadata = self._restored_metadata()
+        if metadata is not None:
+            self.model._initial_epoch = int(metadata["epoch"])
+
+    def _restored_metadata(self):
+        """The metadata of the backup on disk: the weights file's stamp, else Keras's JSON."""
+        if os.path.exists(self._weights_path):
+            with h5py.File(self._weights_path, "r") as f:
+                if _STAMP in f.attrs:
+                    return json.loads(f.attrs[_STAMP])
+        if os.path.exists(self._training_metadata_path):
+            with open(self._training_metadata_path) as f:
+                return json.load(f)
+        return None
 
     def _save_model(self):
-        super()._save_model()
-        with open(self._training_metadata_path) as f:
-            metadata = json.load(f)
-        metadata[self._KEY] = self._batches_in_epoch
-        with open(self._training_metadata_path, "w") as f:
-            json.dump(metadata, f)
+        """Writes the backup so that a kill at any moment leaves a usable one.
+
+        The weights go to a temporary file, stamped with the training metadata,
+        flushed to disk, then moved over the previous backup by one atomic
+        `os.replace`: the backup on disk is always the old one or the new one,
+        whole. The JSON metadata beside it (Keras's) is replaced the same way;
+        the stamp inside the weights file is what a restore trusts.
+        """
+        os.makedirs(self.backup_dir, exist_ok=True)
+        if self.double_checkpoint:  # keep the backup on disk as the previous one
+            pairs = ((self._weights_path, self._prev_weights_path),
+                     (self._training_metadata_path, self._prev_training_metadata_path))
+            for path, previous in pairs:
+                if os.path.exists(path):
+                    write_atomically(
+                        previous, lambda partial, path=path: shutil.copyfile(path, partial)
+                    )
+        metadata = {
+            "epoch": self._current_epoch,
+            "batch": self._last_batch_seen,
+            self._KEY: self._batches_in_epoch,
+        }
+
+        def write_weights(partial):
+            self.model.save_weights(partial, overwrite=True)
+            with h5py.File(partial, "a") as f:
+                f.attrs[_STAMP] = json.dumps(metadata)
+
+        write_atomically(self._weights_path, write_weights, suffix=".weights.h5")
+        write_atomically(
+            self._training_metadata_path,
+            lambda partial: _write_text(partial, json.dumps(metadata)),
+        )
 
     def _skip_batches(self):
         """Makes the next call of the train function read its batches and not train."""

@@ -17,6 +17,7 @@ from keras_mmgan.datasets.mixtures import MIXTURE_KINDS
 from keras_mmgan.datasets.mixtures import gaussian_mixture
 from keras_mmgan.datasets.mixtures import mixture_modes
 from keras_mmgan.datasets.pipeline import make_dataset
+from keras_mmgan.datasets.pipeline import set_epoch
 from keras_mmgan.datasets.pipeline import shapes_dataset
 from keras_mmgan.datasets.pipeline import unpaired_dataset
 from keras_mmgan.datasets.shapes import COLORS

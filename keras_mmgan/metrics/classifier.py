@@ -95,11 +95,9 @@ def digit_classifier():
                 "`python benchmarks/train_digit_classifier.py` from the repository root (a few "
                 "minutes on a CPU), or reinstall keras-mmgan, which ships it"
             )
-        import keras
+        from keras_mmgan.saving import load_model
 
-        _cache["model"] = keras.saving.load_model(
-            DIGIT_CLASSIFIER_PATH, compile=False, safe_mode=True
-        )
+        _cache["model"] = load_model(DIGIT_CLASSIFIER_PATH, compile=False, safe_mode=True)
     return _cache["model"]
 
 

@@ -11,6 +11,7 @@ gradients and updates live in `keras_mmgan.backend`.
 
 import collections
 import contextlib
+import os
 
 import keras
 import numpy as np
@@ -19,6 +20,7 @@ from keras import ops
 from keras_mmgan import backend
 from keras_mmgan import losses as losses_module
 from keras_mmgan import regularizers as regularizers_module
+from keras_mmgan import saving
 from keras_mmgan.datasets import pipeline
 from keras_mmgan.layers.adaptive_augment import AdaptiveAugment
 from keras_mmgan.layers.diff_augment import DiffAugment
@@ -723,6 +725,11 @@ class GAN(SavesSeedState, keras.Model):
         step runs. NaN or Inf met in the data, or a loss that turns NaN, stops
         training with a `ValueError` that names the step; that step's update is
         not applied.
+
+        A dataset from `datasets.make_dataset` (or `unpaired_dataset`,
+        `shapes_dataset`) trains epoch k on the order drawn for `(seed, k)`, k
+        being Keras's epoch index, so a run resumed by
+        `callbacks.BackupAndRestore` sees the batches an uninterrupted one saw.
         """
         if not self.compiled:
             raise RuntimeError(
@@ -734,8 +741,16 @@ class GAN(SavesSeedState, keras.Model):
         first = pipeline.peek_batch(x, y)
         if first is not None:
             self.check_batch(first)
-        with backend.nonfinite_errors(lambda: _count(self.g_optimizer.iterations)):
-            return super().fit(x, y, *args, **kwargs)
+        args = list(args)
+        positional = len(args) > 3  # fit(x, y, batch_size, epochs, verbose, callbacks, ...)
+        callbacks = args[3] if positional else kwargs.pop("callbacks", None)
+        with pipeline.follow_fit_epochs(x, callbacks) as callbacks:
+            if positional:
+                args[3] = callbacks
+            else:
+                kwargs["callbacks"] = callbacks
+            with backend.nonfinite_errors(lambda: _count(self.g_optimizer.iterations)):
+                return super().fit(x, y, *args, **kwargs)
 
     def check_batch(self, data):
         """Checks the shapes of a batch as `fit` yields it (arrays or symbolic).
@@ -995,6 +1010,40 @@ class GAN(SavesSeedState, keras.Model):
         ```
         """
         return {}
+
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Saves the model as `keras.Model.save` does, to a local `.keras` file atomically.
+
+        The file is written under a temporary name and moved into place by one
+        `os.replace`: a crash or a full disk while saving leaves the previous
+        file whole. Other targets (a URL, `zipped=False`, `overwrite=False` over
+        an existing file) go to Keras's `save` as they are.
+
+        Args:
+            filepath: where to save, a path ending in `.keras`.
+            overwrite: whether to replace an existing file.
+            zipped: as for `keras.Model.save`.
+            **kwargs: passed to `keras.Model.save`.
+
+        Returns:
+            None.
+
+        Example:
+
+        ```python
+        gan.save("dcgan.keras")
+        gan = mm.saving.load_model("dcgan.keras")
+        ```
+        """
+        if (not saving.is_local_keras_file(filepath) or zipped is False
+                or (not overwrite and os.path.exists(filepath))):
+            return super().save(filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+        saving.write_atomically(
+            filepath,
+            lambda partial: super(GAN, self).save(partial, overwrite=True, zipped=zipped,
+                                                  **kwargs),
+            suffix=".keras",
+        )
 
     def export(self, filepath, format="tf_saved_model", verbose=None, **kwargs):
         """Writes a SavedModel that serves images in [-1, 1] (with EMA weights, if kept).

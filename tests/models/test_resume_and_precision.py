@@ -1,7 +1,11 @@
 """Exact resume with `BackupAndRestore`, mixed precision and Keras's LR callbacks."""
 
+import errno
 import json
 import os
+import signal
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -14,6 +18,7 @@ import test_pix2pix
 import keras_mmgan as mm
 
 BATCH, BATCHES, EPOCHS = 8, 3, 2
+RESUME_RUN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "resume_run.py")
 
 
 class Interrupt(keras.callbacks.Callback):
@@ -117,6 +122,108 @@ def test_a_backup_that_does_not_fit_the_model_is_refused(tmp_path):
         _fit(without_ema, [mm.callbacks.BackupAndRestore(backup, save_freq=1)])
     with pytest.raises(ValueError, match="backup .* does not fit this model"):
         mm.callbacks.restore_backup(without_ema()[0], backup)
+
+
+# ---------------------------------------------------------------------- #
+# A process killed (SIGKILL) and started again with the same line.
+# ---------------------------------------------------------------------- #
+def _run_line(family, backup, out, *flags):
+    """Runs `resume_run.py` (the user's training line) in a fresh process."""
+    return subprocess.run(
+        [sys.executable, RESUME_RUN, family, str(backup), str(out), *flags],
+        capture_output=True, text=True, timeout=300,
+    )
+
+
+def _trained(run, out):
+    assert run.returncode == 0, run.stderr[-3000:]
+    with np.load(out) as saved:
+        return {key: saved[key] for key in saved.files}
+
+
+def _assert_same_run(resumed, expected):
+    """Bit-equal where the machine allows; at most 1e-6 apart in any case."""
+    assert resumed.keys() == expected.keys()
+    worst = max(
+        float(np.max(np.abs(resumed[key] - expected[key]), initial=0.0))
+        for key in expected if not key.startswith("run_")
+    )
+    assert worst <= 1e-6, f"resumed run is {worst:.3g} away from the uninterrupted one"
+
+
+def _kill_and_resume(family, tmp_path, *kill):
+    expected = _trained(_run_line(family, tmp_path / "b0", tmp_path / "expected.npz"),
+                        tmp_path / "expected.npz")
+    killed = _run_line(family, tmp_path / "b1", tmp_path / "killed.npz", *kill)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+    assert not os.path.exists(tmp_path / "killed.npz")
+    resumed = _trained(_run_line(family, tmp_path / "b1", tmp_path / "resumed.npz"),
+                       tmp_path / "resumed.npz")
+    _assert_same_run(resumed, expected)
+    assert not os.path.exists(tmp_path / "b1")  # deleted once training ends
+    return resumed
+
+
+@pytest.mark.slow  # three fresh processes that import TensorFlow: 20-30 s each
+@pytest.mark.parametrize("family", ["gan", "conditional", "text_to_image", "cycle_gan"])
+def test_a_process_killed_in_epoch_2_resumes_exactly_with_make_dataset(family, tmp_path):
+    # 5 steps an epoch, a backup every 3: killed after step 13 (epoch 2), it restarts from
+    # step 12's backup and trains epoch 2 on the order an uninterrupted run drew for it.
+    resumed = _kill_and_resume(family, tmp_path, "--kill-at-step", "13")
+    assert resumed["run_restored_step"] == 12 and resumed["run_final_step"] == 15
+
+
+@pytest.mark.slow  # three fresh processes: 18 s on 2 idle cores, up to a minute on busy ones
+def test_a_process_killed_while_writing_a_backup_resumes_from_the_previous_one(tmp_path):
+    # Killed with half of the 4th backup (step 12) written: step 9's backup is whole. The run
+    # resumes in epoch 1 and goes on into epoch 2, so the order of epoch 2 is checked too.
+    resumed = _kill_and_resume("gan", tmp_path, "--kill-in-backup", "4")
+    assert resumed["run_restored_step"] == 9 and resumed["run_final_step"] == 15
+
+
+def test_a_backup_that_fails_to_write_leaves_the_previous_one_whole(tmp_path, monkeypatch):
+    backup = str(tmp_path / "backup")
+    expected = _state(_fit(pooled_gan))
+    writes = []
+    save_weights = keras.Model.save_weights
+
+    def disk_full_at_the_4th(self, filepath, *args, **kwargs):
+        writes.append(filepath)
+        save_weights(self, filepath, *args, **kwargs)
+        if len(writes) == 4:  # step 4 (epoch 1): half written, then the disk is full
+            with open(filepath, "r+b") as f:
+                f.truncate(os.path.getsize(filepath) // 2)
+            raise OSError(errno.ENOSPC, "No space left on device", filepath)
+
+    monkeypatch.setattr(keras.Model, "save_weights", disk_full_at_the_4th)
+    with pytest.raises(OSError, match="No space left"):
+        _fit(pooled_gan, [mm.callbacks.BackupAndRestore(backup, save_freq=1)])
+    monkeypatch.undo()
+    assert sorted(os.listdir(backup)) == ["latest.weights.h5", "training_metadata.json"]
+    with open(os.path.join(backup, "training_metadata.json")) as f:
+        assert json.load(f) == {"epoch": 0, "batch": 2, "keras_mmgan_batches_in_epoch": 3}
+    restored = mm.callbacks.restore_backup(pooled_gan()[0], backup)
+    assert int(restored.g_optimizer.iterations) == BATCHES  # step 3's backup, whole
+    resumed = _fit(pooled_gan, [mm.callbacks.BackupAndRestore(backup, save_freq=1)])
+    for a, b in zip(expected, _state(resumed)):
+        np.testing.assert_array_equal(b, a)
+
+
+def test_double_checkpoint_resumes_from_the_previous_backup_when_the_latest_is_damaged(
+        tmp_path):
+    backup = str(tmp_path / "backup")
+    expected = _state(_fit(pooled_gan))
+
+    def backup_callback():
+        return mm.callbacks.BackupAndRestore(backup, save_freq=1, double_checkpoint=True)
+
+    with pytest.raises(RuntimeError, match="interrupted"):
+        _fit(pooled_gan, [backup_callback(), Interrupt(1, 1)])  # backups of steps 4 and 5
+    with open(os.path.join(backup, "latest.weights.h5"), "wb") as f:
+        f.write(b"damaged after it was written")
+    resumed = _fit(pooled_gan, [backup_callback()])  # from step 4's backup
+    for a, b in zip(expected, _state(resumed)):
+        np.testing.assert_array_equal(b, a)
 
 
 def test_keras_own_backup_replays_the_interrupted_epoch(tmp_path):
