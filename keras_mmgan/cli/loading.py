@@ -3,8 +3,7 @@
 import os
 import zipfile
 
-import keras
-
+from keras_mmgan import saving
 from keras_mmgan.cli.errors import DataError
 
 
@@ -37,7 +36,7 @@ def load_model_file(path):
             "a SavedModel folder or an .h5 file cannot be loaded here)"
         )
     try:
-        return keras.saving.load_model(path)
+        return saving.load_model(path)
     except Exception as error:  # Keras raises many kinds for a broken archive
         text = str(error).strip()
         first_line = text.splitlines()[0] if text else type(error).__name__

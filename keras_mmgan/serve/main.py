@@ -59,8 +59,7 @@ def load(model_path):
     model = load("runs/text2image/text2image.keras")
     ```
     """
-    import keras
-
+    from keras_mmgan import saving
     from keras_mmgan.serve.service import model_family
 
     if not os.path.isfile(model_path):
@@ -70,7 +69,7 @@ def load(model_path):
             f"MODEL.keras must be a .keras file written by model.save; got {model_path}"
         )
     try:
-        model = keras.saving.load_model(model_path)
+        model = saving.load_model(model_path)
     except Exception as error:
         raise ValueError(f"{model_path} could not be loaded as a Keras model: {error}") from error
     try:
