@@ -20,4 +20,4 @@ from keras_mmgan.builders import build_generator
 from keras_mmgan.builders import build_text_encoder
 from keras_mmgan.mixed_precision import precision
 
-__version__ = "0.4.3"
+__version__ = "0.5.0"
