@@ -59,5 +59,5 @@ def test_the_readme_example_is_the_main_jobs_recipe():
     ]
     for text in expected:
         assert text in code, f"the README's example lacks {text!r} of the main job's recipe"
-    with open(inspect.getsourcefile(cli)) as f:
+    with open(inspect.getsourcefile(cli.train_text2image)) as f:
         assert "keras.optimizers.Adam(2e-4, beta_1=0.5)" in f.read()
