@@ -28,6 +28,11 @@ The rules are the same for all four:
 - The last, smaller batch is dropped by default (`drop_remainder=True`, as `make_dataset`),
   so a folder with fewer images than `batch_size` is refused with a `ValueError`.
 
+- Shuffled, `captioned_images`, `paired_folders` and `side_by_side_pairs` read epoch k in an
+  order that is a function of `(seed, k)` alone, as `make_dataset` does (the models' `fit`
+  tells them k), so a run resumed after a kill reads the same batches as an uninterrupted one;
+  `image_folder` shuffles as Keras's loader does (a new order each pass).
+
 Every returned dataset also carries `file_paths` (the image files, in their listed order)
 and, from `image_folder` with labels, `class_names`.
 """
@@ -41,6 +46,7 @@ import re
 import keras
 import tensorflow as tf
 
+from keras_mmgan.datasets import pipeline
 from keras_mmgan.validation import check_positive_int
 
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
@@ -226,11 +232,7 @@ def captioned_images(
     def load(path, caption):
         return _load_image(path, size, channels, interpolation), caption
 
-    dataset = tf.data.Dataset.from_tensor_slices((paths, captions))
-    if shuffle:
-        dataset = dataset.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE)
-    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+    dataset = _stream((paths, captions), load, shuffle, seed, batch_size, drop_remainder)
     dataset.file_paths, dataset.captions = paths, captions
     return dataset
 
@@ -305,11 +307,9 @@ def paired_folders(
             _load_image(target, size, target_channels, interpolation),
         )
 
-    dataset = tf.data.Dataset.from_tensor_slices((source_paths, target_paths))
-    if shuffle:
-        dataset = dataset.shuffle(len(keys), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE)
-    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+    dataset = _stream(
+        (source_paths, target_paths), load, shuffle, seed, batch_size, drop_remainder
+    )
     dataset.file_paths, dataset.target_paths = source_paths, target_paths
     return dataset
 
@@ -378,11 +378,7 @@ def side_by_side_pairs(
             _finish(target, size, target_channels, interpolation),
         )
 
-    dataset = tf.data.Dataset.from_tensor_slices(paths)
-    if shuffle:
-        dataset = dataset.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE)
-    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+    dataset = _stream((paths,), load, shuffle, seed, batch_size, drop_remainder)
     dataset.file_paths = paths
     return dataset
 
@@ -567,6 +563,23 @@ def read_captions(captions_file):
     if not rows:
         raise ValueError(f"captions_file {captions_file!r} holds no caption")
     return [(number, name.strip(), caption.strip()) for number, name, caption in rows]
+
+
+def _stream(paths, load, shuffle, seed, batch_size, drop_remainder):
+    """Loads `load(*paths[i])` for every i, batched; shuffled in epoch k's order of `(seed, k)`.
+
+    As `make_dataset`'s, the order is a function of the seed and the epoch `fit` trains, so a
+    resumed run reads the same batches as an uninterrupted one.
+    """
+    paths = tuple(tf.constant(list(column)) for column in paths)
+    if shuffle:
+        indices, counter = pipeline.epoch_permutation(len(paths[0]), seed)
+        dataset, counters = indices.map(lambda i: tuple(tf.gather(c, i) for c in paths)), [counter]
+    else:
+        dataset, counters = tf.data.Dataset.from_tensor_slices(paths), []
+    dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+    return pipeline.with_epochs(dataset, counters)
 
 
 def _check_directory(directory):

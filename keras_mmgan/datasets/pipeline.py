@@ -101,8 +101,35 @@ def make_dataset(
         dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
         return dataset.prefetch(tf.data.AUTOTUNE)
 
-    counter = _EpochCounter()
     tensors = tf.nest.map_structure(tf.convert_to_tensor, data)
+    indices, counter = epoch_permutation(num_samples, seed)
+    dataset = indices.batch(batch_size, drop_remainder=drop_remainder).map(
+        lambda batch: tf.nest.map_structure(lambda t: tf.gather(t, batch), tensors)
+    )
+    return with_epochs(dataset.prefetch(tf.data.AUTOTUNE), [counter])
+
+
+def epoch_permutation(num_samples, seed):
+    """The indices `0 .. num_samples - 1` in epoch k's order, a function of `(seed, k)` alone.
+
+    The building block of the library's shuffled pipelines (`make_dataset`, the folder
+    loaders): gather the data with these indices, and attach the counter to the final
+    dataset (`with_epochs`), so that `fit` (or `set_epoch`) can tell it which epoch it is.
+
+    Args:
+        num_samples: the number of samples, a positive int.
+        seed: an int.
+
+    Returns:
+        `(indices, counter)`: a `tf.data.Dataset` of int64 indices, one pass a permutation,
+        and the `_EpochCounter` that picks the epoch.
+
+    Example:
+        >>> indices, counter = epoch_permutation(5, seed=0)
+        >>> sorted(int(i) for i in indices)
+        [0, 1, 2, 3, 4]
+    """
+    counter = _EpochCounter()
 
     def permutation(_):
         keys = tf.random.stateless_uniform(
@@ -112,11 +139,7 @@ def make_dataset(
         return tf.argsort(keys, stable=True)
 
     indices = tf.data.Dataset.range(1).map(permutation).unbatch()
-    indices = indices.apply(tf.data.experimental.assert_cardinality(num_samples))
-    dataset = indices.batch(batch_size, drop_remainder=drop_remainder).map(
-        lambda batch: tf.nest.map_structure(lambda t: tf.gather(t, batch), tensors)
-    )
-    return _with_epochs(dataset.prefetch(tf.data.AUTOTUNE), [counter])
+    return indices.apply(tf.data.experimental.assert_cardinality(num_samples)), counter
 
 
 class _EpochCounter:
@@ -145,7 +168,8 @@ class _EpochCounter:
 _EPOCHS = "_keras_mmgan_epoch_counters"
 
 
-def _with_epochs(dataset, counters):
+def with_epochs(dataset, counters):
+    """`dataset`, carrying the epoch counters of the shuffles it is built on (see `set_epoch`)."""
     setattr(dataset, _EPOCHS, tuple(counters))
     return dataset
 
@@ -268,7 +292,7 @@ def unpaired_dataset(images_x, images_y, batch_size=1, seed=0):
         for i, side in enumerate((images_x, images_y))
     ]
     counters = [counter for side in sides for counter in _epoch_counters(side)]
-    return _with_epochs(tf.data.Dataset.zip(tuple(sides)), counters)
+    return with_epochs(tf.data.Dataset.zip(tuple(sides)), counters)
 
 
 def shapes_dataset(
