@@ -216,15 +216,7 @@ def caption_accuracy(images, captions, threshold=0.0):
         >>> caption_accuracy(data["images"], data["captions"])["both"]
         1.0
     """
-    images = _as_images(images)
-    if isinstance(captions, (str, bytes)):
-        raise TypeError(f"captions must be a list of strings, not a single string; got {captions!r}")
-    captions = list(np.asarray(captions, dtype=object).reshape(-1))
-    if len(captions) != images.shape[0]:
-        raise ValueError(
-            "images and captions must have the same length (one caption per image); "
-            f"got {images.shape[0]} images and {len(captions)} captions"
-        )
+    images, captions = _images_and_captions(images, captions)
     parsed = [parse_caption(caption) for caption in captions]
     attributes = read_shape_attributes(images, threshold=threshold)
     color_match = np.array(
@@ -239,6 +231,20 @@ def caption_accuracy(images, captions, threshold=0.0):
         "both": float((color_match & position_match).mean()),
         "num_samples": int(images.shape[0]),
     }
+
+
+def _images_and_captions(images, captions):
+    """Checked images `(N, H, W, 3)` and a list of their N captions."""
+    images = _as_images(images)
+    if isinstance(captions, (str, bytes)):
+        raise TypeError(f"captions must be a list of strings, not a single string; got {captions!r}")
+    captions = list(np.asarray(captions, dtype=object).reshape(-1))
+    if len(captions) != images.shape[0]:
+        raise ValueError(
+            "images and captions must have the same length (one caption per image); "
+            f"got {images.shape[0]} images and {len(captions)} captions"
+        )
+    return images, captions
 
 
 def _as_images(images):

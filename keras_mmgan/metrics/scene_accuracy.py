@@ -29,6 +29,7 @@ from keras_mmgan.metrics.caption_accuracy import _COLOR_NAMES
 from keras_mmgan.metrics.caption_accuracy import _PALETTE
 from keras_mmgan.metrics.caption_accuracy import _POSITION_CENTERS
 from keras_mmgan.metrics.caption_accuracy import _as_images
+from keras_mmgan.metrics.caption_accuracy import _images_and_captions
 from keras_mmgan.metrics.caption_accuracy import read_shapes
 
 
@@ -142,15 +143,7 @@ def scene_accuracy(images, captions, threshold=0.0, min_pixels=None):
         text-to-image work (e.g. Park et al., "Benchmark for Compositional Text-to-Image
         Synthesis", NeurIPS 2021 Datasets and Benchmarks).
     """
-    images = _as_images(images)
-    if isinstance(captions, (str, bytes)):
-        raise TypeError(f"captions must be a list of strings, not a single string; got {captions!r}")
-    captions = list(np.asarray(captions, dtype=object).reshape(-1))
-    if len(captions) != images.shape[0]:
-        raise ValueError(
-            "images and captions must have the same length (one caption per image); "
-            f"got {images.shape[0]} images and {len(captions)} captions"
-        )
+    images, captions = _images_and_captions(images, captions)
     named_objects = [parse_scene_caption(caption) for caption in captions]
     found_objects = read_scene_objects(images, threshold=threshold, min_pixels=min_pixels)
     right = {"color": 0, "shape": 0, "position": 0, "binding": 0}
