@@ -30,8 +30,11 @@ def test_seed_latents_reproduce_generate_and_the_walk_ends_at_both_seeds(family,
     assert walk.shape == (5, model.latent_dim)
     one = {k: v[:1] for k, v in condition.items()}
     frames = model.generate(latents=walk, **{k: v[:1] * 5 for k, v in condition.items()})
-    np.testing.assert_array_equal(frames[0], model.generate(None if one else 1, seed=7, **one)[0])
-    np.testing.assert_array_equal(frames[-1], model.generate(None if one else 1, seed=8, **one)[0])
+    # A batch of 5 against a batch of 1: kernels may sum in another order (1 ulp apart with
+    # oneDNN off), so equal within float32 rounding, not bit for bit.
+    for frame, seed in ((frames[0], 7), (frames[-1], 8)):
+        single = model.generate(None if one else 1, seed=seed, **one)[0]
+        np.testing.assert_allclose(frame, single, rtol=1e-5, atol=1e-6)
     # Slerp keeps the latents near the norm of their ends; the linear middle is shorter.
     norms = np.linalg.norm(walk, axis=1)
     linear = model.latent_walk(7, 8, steps=5, spherical=False)
