@@ -2,7 +2,7 @@
 
     python resume_run.py FAMILY BACKUP_DIR OUT.npz [--kill-at-step N] [--kill-in-backup N]
 
-trains FAMILY (`gan`, `conditional`, `text_to_image` or `cycle_gan`) for `EPOCHS` epochs on a dataset from
+trains FAMILY (one of `FAMILIES`: every family of the library) for `EPOCHS` epochs on a dataset from
 `datasets.make_dataset` (`unpaired_dataset` for CycleGAN) with its defaults but the batch size,
 with `callbacks.BackupAndRestore(BACKUP_DIR, save_freq=SAVE_FREQ)`, and writes every value
 training changes to OUT.npz, with `run_restored_step` (the step the run started from) and
@@ -24,6 +24,8 @@ sys.path[:0] = [_HERE, _TESTS, os.path.dirname(_TESTS)]
 
 # 5 steps an epoch; a kill at step 13 is inside epoch 2 (the third).
 BATCH, SAMPLES, EPOCHS, SAVE_FREQ = 8, 40, 3, 3
+FAMILIES = ("gan", "conditional", "text_to_image", "cycle_gan", "pix2pix", "multimodal_pix2pix",
+            "progressive_gan")
 
 
 def build(family):
@@ -62,9 +64,20 @@ def build(family):
         x, _ = test_cycle_gan.domains(n=SAMPLES, seed=0)
         _, y = test_cycle_gan.domains(n=SAMPLES + BATCH, seed=1)
         return model, mm.datasets.unpaired_dataset(x, y, batch_size=BATCH)
-    raise ValueError(
-        f"family must be gan, conditional, text_to_image or cycle_gan; got {family!r}"
-    )
+    if family in ("pix2pix", "multimodal_pix2pix"):
+        import test_multimodal_pix2pix
+        import test_pix2pix
+
+        module = test_pix2pix if family == "pix2pix" else test_multimodal_pix2pix
+        source, target = module.pairs(SAMPLES, seed=0)
+        return module.make_model(), mm.datasets.make_dataset(source, target, batch_size=BATCH)
+    if family == "progressive_gan":
+        import test_progressive_gan
+
+        model = test_progressive_gan.compile_gan(test_progressive_gan.make_gan())
+        images = test_progressive_gan.images(SAMPLES, seed=0)
+        return model, mm.datasets.make_dataset(images, batch_size=BATCH)
+    raise ValueError(f"family must be one of {FAMILIES}; got {family!r}")
 
 
 def state(model):

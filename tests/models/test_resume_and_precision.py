@@ -10,6 +10,7 @@ import sys
 import keras
 import numpy as np
 import pytest
+import resume_run
 import tensorflow as tf
 import test_cycle_gan
 import test_distribution
@@ -165,7 +166,7 @@ def _kill_and_resume(family, tmp_path, *kill):
 
 
 @pytest.mark.slow  # three fresh processes that import TensorFlow: 20-30 s each
-@pytest.mark.parametrize("family", ["gan", "conditional", "text_to_image", "cycle_gan"])
+@pytest.mark.parametrize("family", resume_run.FAMILIES)
 def test_a_process_killed_in_epoch_2_resumes_exactly_with_make_dataset(family, tmp_path):
     # 5 steps an epoch, a backup every 3: killed after step 13 (epoch 2), it restarts from
     # step 12's backup and trains epoch 2 on the order an uninterrupted run drew for it.
