@@ -51,7 +51,9 @@ def test_the_readme_example_is_the_main_jobs_recipe():
     }
     code = " ".join(block.split())
     expected = [
-        f"shapes({defaults['num_samples']}, image_size={defaults['image_size']})",
+        f"shapes({defaults['num_samples']}, image_size={defaults['image_size']}, "
+        "exclude_captions=held_out)",
+        "held_out = mm.datasets.held_out_captions()",
         f'architecture="{defaults["architecture"]}"',
         f"latent_weight={defaults['latent_weight']}",
         f"epochs={defaults['epochs']}",
