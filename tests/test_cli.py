@@ -50,6 +50,19 @@ def test_train_text2image_with_a_fusion(fusion, tmp_path):
     assert model.generate(captions=["a red circle at the top left"], seed=0).shape == (1, 28, 28, 3)
 
 
+def test_train_sets_the_precision_and_gives_the_callers_policy_back(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    status = cli.main(["train", "text2image", "--precision", "mixed_bfloat16", "--epochs", "1",
+                       "--num-samples", "128", "--out", out])
+    assert status == 0
+    assert "precision: mixed_bfloat16, as asked" in capsys.readouterr().out
+    assert keras.config.dtype_policy().name == "float32"  # the caller's, back
+    model = keras.saving.load_model(os.path.join(out, "text2image.keras"))
+    layers = [layer for layer in model.generator.layers if layer.weights]
+    assert {layer.dtype_policy.name for layer in layers} == {"mixed_bfloat16"}
+    assert model.generate(captions=["a red circle at the top left"], seed=0).dtype == np.float32
+
+
 def test_console_script_help():
     result = subprocess.run(
         [sys.executable, "-m", "keras_mmgan.cli", "train", "text2image", "--help"],

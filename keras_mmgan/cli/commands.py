@@ -11,6 +11,7 @@ import warnings
 import keras
 import tensorflow as tf
 
+from keras_mmgan import mixed_precision
 from keras_mmgan.callbacks import SampleGrid
 from keras_mmgan.cli import evaluation
 from keras_mmgan.cli import families
@@ -116,6 +117,10 @@ def build_parser():
                            help="replace the run in --out")
         group.add_argument("--tensorboard", action="store_true",
                            help="also write TensorBoard logs into --out/logs")
+        group.add_argument("--precision", choices=mixed_precision.POLICIES, default="auto",
+                           help="compute dtype: 'auto' takes bfloat16 where the hardware "
+                           "multiplies it natively (AMX, AVX512-BF16, Ampere+ GPUs, TPUs), "
+                           "float32 elsewhere (default: %(default)s)")
         data = job.add_argument_group("data and model")
         if family in ("dcgan", "conditional"):
             data.add_argument("--images", metavar="DIR", help=(
@@ -204,6 +209,15 @@ def train_command(args):
     """
     if args.tensorboard:
         runs.check_tensorboard()
+    previous = keras.config.dtype_policy()
+    mixed_precision.precision(args.precision)
+    try:
+        return _train(args)
+    finally:  # the policy is global: a caller in the same process gets its own back
+        keras.config.set_dtype_policy(previous)
+
+
+def _train(args):
     settings = runs.run_settings(args)
     verbose = 1 if sys.stdout.isatty() else 2
     keras.utils.set_random_seed(args.seed)
