@@ -69,9 +69,15 @@ class FiLM(keras.layers.Layer):
         channels = features_shape[-1]
 
         def mlp(name, bias):
-            hidden = layers.Dense(self.hidden_units, activation="relu", name=f"{name}_hidden")
+            # The layer's own policy: a model reloaded under another global policy keeps its
+            # compute dtype (a float32 scale times bfloat16 features fails).
+            hidden = layers.Dense(
+                self.hidden_units, activation="relu", name=f"{name}_hidden",
+                dtype=self.dtype_policy,
+            )
             output = layers.Dense(
-                channels, kernel_initializer="zeros", bias_initializer=bias, name=name
+                channels, kernel_initializer="zeros", bias_initializer=bias, name=name,
+                dtype=self.dtype_policy,
             )
             hidden.build(condition_shape)
             output.build((condition_shape[0], self.hidden_units))

@@ -98,3 +98,24 @@ def test_attention_errors_name_the_argument():
         TextImageAttention()(random((2, 16, 8)), random((2, 3, 8)))
     with pytest.raises(ValueError, match="words must be rank 3"):
         TextImageAttention()(random((2, 4, 4, 8)), random((2, 8)))
+
+
+@pytest.mark.parametrize("layer", [FiLM, TextImageAttention])
+def test_a_mixed_precision_model_reloads_under_a_float32_global_policy(layer, tmp_path):
+    # Saved from a mixed_bfloat16 run (the command line's `--precision auto` on AMX CPUs) and
+    # loaded where the global policy is float32: the layer's sublayers keep its policy.
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        text_shape = (3, 6) if layer is TextImageAttention else (6,)
+        features, text = keras.Input((4, 4, 8)), keras.Input(text_shape)
+        model = keras.Model([features, text], layer()(features, text))
+    finally:
+        keras.config.set_dtype_policy(previous)
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    inputs = [np.ones((2, 4, 4, 8), "float32"), np.ones((2,) + tuple(text.shape[1:]), "float32")]
+    np.testing.assert_allclose(
+        np.asarray(loaded(inputs), "float32"), np.asarray(model(inputs), "float32"), atol=1e-2
+    )
