@@ -178,8 +178,8 @@ class CycleGAN(GAN):
             real_x_output,
             self.judge(self.discriminator_x, self.pool_x(fake_x, training=pooling), batch),
         )
-        both = ops.concatenate([ops.reshape(real_y_output, (-1,)), ops.reshape(real_x_output, (-1,))])
-        return d_x + d_y, {"d_loss": d_x + d_y, **self.augmentation_logs(both)}
+        logs = self.augmentation_logs(real_y_output, real_x_output)
+        return d_x + d_y, {"d_loss": d_x + d_y, **logs}
 
     def generator_loss(self, batch):
         real_x, real_y = batch["images_x"], batch["images"]

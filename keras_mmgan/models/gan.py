@@ -394,22 +394,26 @@ class GAN(SavesSeedState, keras.Model):
         images, batch = self.augment_for_discriminator(images, batch)
         return self.discriminator(self.discriminator_inputs(images, batch), training=training)
 
-    def augmentation_logs(self, real_output):
+    def augmentation_logs(self, *real_outputs):
         """`{"r_t": E[sign(D(real))]}` for adaptive augmentation, else `{}`.
 
         Each family's discriminator loss adds it to its logs; the training step feeds it to
         `AdaptiveAugment.observe`.
 
         Args:
-            real_output: D's outputs on the real images of the phase.
+            *real_outputs: D's outputs on the real images of the phase (one per
+                discriminator: CycleGAN has two; their logits are pooled).
 
         Returns:
             A dict of logs.
         """
         if not isinstance(self.augment, AdaptiveAugment):
             return {}
-        logits = ops.cast(self.adversarial_loss.logits(real_output), "float32")
-        return {"r_t": ops.mean(ops.sign(logits))}
+        logits = [
+            ops.reshape(ops.cast(self.adversarial_loss.logits(output), "float32"), (-1,))
+            for output in real_outputs
+        ]
+        return {"r_t": ops.mean(ops.sign(ops.concatenate(logits)))}
 
     def generation_inputs(self, num_samples=None, labels=None, captions=None, images=None):
         """Checks `generate`'s arguments; returns `(num_samples, batch dict)`."""
