@@ -109,6 +109,39 @@ def _digits(args, size):
     return data["images"][order], data["labels"][order], f"datasets.digits() ({data['source']})"
 
 
+def _images(args, size, labeled):
+    """`--images DIR` (classes from sub-folders if `labeled`), or the shipped digits.
+
+    Returns:
+        `(dataset, channels, data description, class names or None)`.
+    """
+    if args.images:
+        channels = args.channels or 3
+        dataset = datasets.image_folder(
+            args.images, size, args.batch_size, labels="inferred" if labeled else None,
+            channels=channels, seed=args.seed,
+        )
+        if not labeled:
+            return dataset, channels, (
+                f"image_folder({args.images!r}): {len(dataset.file_paths)} images"), None
+        class_names = list(dataset.class_names)
+        return dataset, channels, (
+            f"image_folder({args.images!r}, labels='inferred'): "
+            f"{len(dataset.file_paths)} images, {len(class_names)} classes"), class_names
+    channels = args.channels or 1
+    images, labels, data = _digits(args, size)
+    if channels == 3:
+        images = np.repeat(images, 3, axis=-1)
+    dataset = datasets.make_dataset(
+        images, labels if labeled else None, batch_size=args.batch_size, seed=args.seed
+    )
+    if not labeled:
+        return dataset, channels, f"{data}, {len(images)} images", None
+    return dataset, channels, f"{data}, {len(images)} images with labels", [
+        str(k) for k in range(10)
+    ]
+
+
 def dcgan(args):
     """An unconditional DCGAN on the shipped digits or on `--images DIR`.
 
@@ -126,19 +159,7 @@ def dcgan(args):
     """
     size = _folder_size(args, 28)
     halvings = _num_halvings(size)
-    if args.images:
-        channels = args.channels or 3
-        dataset = datasets.image_folder(
-            args.images, size, args.batch_size, channels=channels, seed=args.seed
-        )
-        data = f"image_folder({args.images!r}): {len(dataset.file_paths)} images"
-    else:
-        channels = args.channels or 1
-        images, _, data = _digits(args, size)
-        if channels == 3:
-            images = np.repeat(images, 3, axis=-1)
-        dataset = datasets.make_dataset(images, batch_size=args.batch_size, seed=args.seed)
-        data += f", {len(images)} images"
+    dataset, channels, data, _ = _images(args, size, labeled=False)
     shape = (size, size, channels)
     filters = args.base_filters or 64
     gan = models.GAN(
@@ -168,23 +189,7 @@ def conditional(args):
     """
     size = _folder_size(args, 28)
     halvings = _num_halvings(size)
-    if args.images:
-        channels = args.channels or 3
-        dataset = datasets.image_folder(
-            args.images, size, args.batch_size, labels="inferred", channels=channels,
-            seed=args.seed,
-        )
-        class_names = list(dataset.class_names)
-        data = (f"image_folder({args.images!r}, labels='inferred'): "
-                f"{len(dataset.file_paths)} images, {len(class_names)} classes")
-    else:
-        channels = args.channels or 1
-        images, labels, data = _digits(args, size)
-        if channels == 3:
-            images = np.repeat(images, 3, axis=-1)
-        dataset = datasets.make_dataset(images, labels, batch_size=args.batch_size, seed=args.seed)
-        class_names = [str(k) for k in range(10)]
-        data += f", {len(images)} images with labels"
+    dataset, channels, data, class_names = _images(args, size, labeled=True)
     if len(class_names) < 2:
         raise UsageError(
             f"--images {args.images} has {len(class_names)} class sub-folder; a conditional "
