@@ -6,6 +6,8 @@ import re
 import keras
 import tensorflow as tf
 
+from keras_mmgan.backend.common import failure_message
+
 # Tag put in `Assert` messages so that `nonfinite_errors` recognises them.
 _TAG = "keras_mmgan:nonfinite:"
 _INVALID_TAG = "keras_mmgan:invalid:"
@@ -40,24 +42,23 @@ def apply_phase(loss_fn, variables, optimizer, checks=None):
         loss, logs = loss_fn()
         # Replicas' gradients are summed: each replica's mean counts 1/n.
         scaled = optimizer.scale_loss(loss / num_replicas())
-    gradients = tape.gradient(scaled, variables)
+    # Dense gradients: Keras's sparse Adam update for an embedding's `IndexedSlices` adds
+    # the squares of a repeated row's slices (a label drawn twice in a batch) instead of
+    # squaring their sum, a different step from the one JAX and PyTorch take.
+    gradients = [
+        tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g
+        for g in tape.gradient(scaled, variables)
+    ]
     # Data first: NaN data also makes the loss NaN, and data is the cause.
     asserts = [_assert_valid(x, name) for name, x in (checks or {}).items()]
     asserts.append(_assert_valid(loss, "loss"))
     # A finite loss can still have NaN gradients (e.g. NaN activations that a
     # ReLU zeroes out); applying them would silently corrupt the weights. A
     # LossScaleOptimizer already skips such steps (overflow is expected there).
-    if not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-        values = [
-            g.values if isinstance(g, tf.IndexedSlices) else g
-            for g in gradients
-            if g is not None
-        ]
-        if values:
-            finite = tf.reduce_all(
-                tf.stack([tf.reduce_all(tf.math.is_finite(g)) for g in values])
-            )
-            asserts.append(tf.debugging.Assert(finite, [f"{_TAG}gradients:"]))
+    values = [g for g in gradients if g is not None]
+    if values and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        finite = tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(g)) for g in values]))
+        asserts.append(tf.debugging.Assert(finite, [f"{_TAG}gradients:"]))
     # An explicit control dependency: `Assert` is not ordered before variable
     # updates by tf.function's automatic control dependencies.
     with tf.control_dependencies(asserts):
@@ -190,24 +191,11 @@ def nonfinite_errors(step_fn):
         step = step_fn() + 1
         invalid = re.search(re.escape(_INVALID_TAG) + r"([^|]+)\|", error.message)
         if invalid is not None:
-            raise ValueError(f"{invalid.group(1)} (met at training step {step})") from None
+            raise ValueError(failure_message("valid", invalid.group(1), step)) from None
         match = re.search(re.escape(_TAG) + r"([\w ]+):", error.message)
         if match is None:
             raise
-        name = match.group(1)
-        if name in ("loss", "gradients"):
-            message = (
-                f"Training stopped at step {step}: the {name} became NaN or Inf. "
-                "The failing phase applied no update, so its weights hold "
-                "finite values and checkpoints already written are intact. "
-                "Try a lower learning rate or a gradient penalty."
-            )
-        else:
-            message = (
-                f"{name} contain NaN or Inf values (met at training step "
-                f"{step}); clean the data before calling fit()."
-            )
-        raise ValueError(message) from None
+        raise ValueError(failure_message("finite", match.group(1), step)) from None
 
 
 def export_archive(model, endpoints, path):
