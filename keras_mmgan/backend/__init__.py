@@ -19,30 +19,44 @@ A backend module provides:
 - `write_image_summary(log_dir, name, images, step)`: a TensorBoard image summary.
 - `bfloat16_accelerator()`: a description of a GPU or TPU that computes bfloat16
   natively, or `None`.
+- `stateful_step(model, step_fn, args)`: run the engine's stateful step as the
+  backend's trainer calls `train_step` / `test_step` (JAX passes and returns the state).
+- `nonfinite_flag()`: a metric where a compiled step records a failed check (JAX), or
+  `None` where checks raise at once.
+- `training_callbacks(model)`: callbacks `fit` runs first (JAX: the one that raises the
+  failed check's `ValueError` after the step).
 """
 
 import keras
 
 _BACKEND = keras.backend.backend()
+_NAMES = (
+    "apply_phase", "bfloat16_accelerator", "export_archive", "guard", "input_gradients",
+    "nonfinite_errors", "num_replicas", "replica_share", "write_image_summary",
+)
 
 if _BACKEND == "tensorflow":
-    from keras_mmgan.backend.tensorflow import apply_phase
-    from keras_mmgan.backend.tensorflow import bfloat16_accelerator
-    from keras_mmgan.backend.tensorflow import export_archive
-    from keras_mmgan.backend.tensorflow import guard
-    from keras_mmgan.backend.tensorflow import input_gradients
-    from keras_mmgan.backend.tensorflow import nonfinite_errors
-    from keras_mmgan.backend.tensorflow import num_replicas
-    from keras_mmgan.backend.tensorflow import replica_share
-    from keras_mmgan.backend.tensorflow import write_image_summary
-else:  # pragma: no cover - JAX and PyTorch come later.
+    from keras_mmgan.backend import tensorflow as _module
+    from keras_mmgan.backend.common import nonfinite_flag
+    from keras_mmgan.backend.common import stateful_step
+    from keras_mmgan.backend.common import training_callbacks
+elif _BACKEND == "jax":
+    from keras_mmgan.backend import jax as _module
+    from keras_mmgan.backend.jax import nonfinite_flag
+    from keras_mmgan.backend.jax import stateful_step
+    from keras_mmgan.backend.jax import training_callbacks
+else:  # pragma: no cover - PyTorch comes later.
+    _module = None
+
+if _module is not None:
+    globals().update({name: getattr(_module, name) for name in _NAMES})
+else:  # pragma: no cover
 
     def _unsupported(*args, **kwargs):
         raise NotImplementedError(
             f"keras_mmgan does not support the {_BACKEND!r} backend yet; "
-            "set KERAS_BACKEND=tensorflow."
+            "set KERAS_BACKEND=tensorflow or jax."
         )
 
-    apply_phase = export_archive = guard = _unsupported
-    input_gradients = nonfinite_errors = write_image_summary = _unsupported
-    num_replicas = replica_share = bfloat16_accelerator = _unsupported
+    for _name in _NAMES + ("stateful_step", "nonfinite_flag", "training_callbacks"):
+        globals()[_name] = _unsupported

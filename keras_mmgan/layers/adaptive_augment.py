@@ -96,8 +96,9 @@ class AdaptiveAugment(DiffAugment):
         due = steps >= self.interval
         rt = sign_sum / ops.cast(steps, "float32")
         moved = self.probability + ops.sign(rt - self.target) * images / self.speed_images
-        self.probability.assign(ops.where(due, ops.clip(moved, 0.0, 1.0), self.probability))
-        self.rt.assign(ops.where(due, rt, self.rt))
+        # `.value`: JAX does not convert a variable passed to an op as an array.
+        self.probability.assign(ops.where(due, ops.clip(moved, 0.0, 1.0), self.probability.value))
+        self.rt.assign(ops.where(due, rt, self.rt.value))
         self.sign_sum.assign(ops.where(due, 0.0, sign_sum))
         self.steps.assign(ops.where(due, 0, steps))
         self.images.assign(ops.where(due, 0.0, images))

@@ -296,6 +296,7 @@ class GAN(SavesSeedState, keras.Model):
             self.image_pool.build((None,) + tuple(generator.output_shape[1:]))
         self.augment = augmentation(augment, seed=None if seed is None else seed + 2)
         self.loss_trackers = {}
+        self._nonfinite_flag = backend.nonfinite_flag()
         for name in ("d_loss", "g_loss") + tuple(self.auxiliary_loss_names()):
             self._add_tracker(name)
         if isinstance(self.augment, AdaptiveAugment):
@@ -457,9 +458,25 @@ class GAN(SavesSeedState, keras.Model):
         return images
 
     def sample_latents(self, num_samples, batch=None, seed=None):
-        """Draws latents `(num_samples, latent_dim)` ~ N(0, I); `None` without latents."""
+        """Draws latents `(num_samples, latent_dim)` ~ N(0, I); `None` without latents.
+
+        Args:
+            num_samples: how many.
+            batch: the batch dict (families may read it).
+            seed: `None` (the model's own noise stream), an int (drawn with NumPy, so the
+                same seed gives the same latents on every backend), or a
+                `keras.random.SeedGenerator`.
+
+        Returns:
+            A float tensor, or `None` for a model without latents.
+        """
         if self.latent_dim is None:
             return None
+        if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+            rng = np.random.default_rng(int(seed))
+            return ops.convert_to_tensor(
+                rng.standard_normal((num_samples, self.latent_dim), dtype="float32")
+            )
         return backend.replica_share(
             lambda n: keras.random.normal(
                 (n, self.latent_dim), seed=seed or self.seed_generator
@@ -680,7 +697,22 @@ class GAN(SavesSeedState, keras.Model):
                     total = total + regularizer.weight * value
         return total, logs
 
-    def train_step(self, data):
+    def train_step(self, *args):
+        # `(data)` on TensorFlow and PyTorch, `(state, data) -> (logs, state)` on JAX.
+        return backend.stateful_step(self, self.train_phases, args)
+
+    def test_step(self, *args):
+        return backend.stateful_step(self, self.test_phases, args)
+
+    def train_phases(self, data):
+        """One training step on a batch: each phase's loss, gradients and update.
+
+        Args:
+            data: the batch as `fit` yields it.
+
+        Returns:
+            The loss trackers' results.
+        """
         batch = self.prepare_batch(data)
         for phase in self.phases():
             for _ in range(phase.repeats):
@@ -696,7 +728,15 @@ class GAN(SavesSeedState, keras.Model):
                     self._update_trackers({"aug_p": self.augment.probability})
         return self._tracker_results()
 
-    def test_step(self, data):
+    def test_phases(self, data):
+        """One evaluation step on a batch: each phase's loss, no update.
+
+        Args:
+            data: the batch as `evaluate` yields it.
+
+        Returns:
+            The loss trackers' results.
+        """
         # "training": False tells stateful parts (history pools) to stay put.
         batch = dict(self.prepare_batch(data), training=False)
         for phase in self.phases():
@@ -708,7 +748,8 @@ class GAN(SavesSeedState, keras.Model):
 
     @property
     def metrics(self):
-        return list(self.loss_trackers.values())
+        flag = [] if self._nonfinite_flag is None else [self._nonfinite_flag]
+        return list(self.loss_trackers.values()) + flag
 
     def _add_tracker(self, name):
         if name not in self.loss_trackers:
@@ -748,6 +789,7 @@ class GAN(SavesSeedState, keras.Model):
         args = list(args)
         positional = len(args) > 3  # fit(x, y, batch_size, epochs, verbose, callbacks, ...)
         callbacks = args[3] if positional else kwargs.pop("callbacks", None)
+        callbacks = backend.training_callbacks(self) + list(callbacks or [])
         with pipeline.follow_fit_epochs(x, callbacks) as callbacks:
             if positional:
                 args[3] = callbacks
@@ -866,7 +908,8 @@ class GAN(SavesSeedState, keras.Model):
             captions: caption strings or token ids, for text models.
             images: source images, for translation models.
             seed: int; the same seed gives the same images, also after
-                save/load. `None` draws from the model's own noise stream.
+                save/load and on another backend. `None` draws from the
+                model's own noise stream.
             latents: optional latents `(N, latent_dim)` to use instead of
                 drawing them (e.g. one z with every label, or a walk
                 between two z).
@@ -899,10 +942,8 @@ class GAN(SavesSeedState, keras.Model):
                 )
             latents = ops.convert_to_tensor(latents)
         else:
-            seed_generator = (
-                keras.random.SeedGenerator(int(seed)) if seed is not None else None
-            )
-            latents = self.sample_latents(num_samples, conditions, seed=seed_generator)
+            seed = None if seed is None else int(seed)
+            latents = self.sample_latents(num_samples, conditions, seed=seed)
         outputs = []
         with self.ema_weights() if use_ema else contextlib.nullcontext():
             for start in range(0, num_samples, batch_size):
@@ -942,9 +983,7 @@ class GAN(SavesSeedState, keras.Model):
         num_samples = check_positive_int("num_samples", num_samples)
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise TypeError(f"seed must be an int; got {seed!r}")
-        latents = self.sample_latents(
-            num_samples, {}, seed=keras.random.SeedGenerator(int(seed))
-        )
+        latents = self.sample_latents(num_samples, {}, seed=int(seed))
         return ops.convert_to_numpy(latents).astype("float32")
 
     def latent_walk(self, seed_a, seed_b, steps=8, spherical=True):

@@ -319,8 +319,8 @@ class ProgressiveGAN(GAN):
         variables = self.stage_variables()
         return [phase._replace(variables=variables[phase.name]) for phase in super().phases()]
 
-    def train_step(self, data):
-        logs = super().train_step(data)
+    def train_phases(self, data):
+        logs = super().train_phases(data)
         images = data[0] if isinstance(data, (tuple, list)) else data
         # This replica's batch times the replicas: the global batch.
         count = ops.shape(images)[0] * backend.num_replicas()

@@ -152,9 +152,9 @@ def test_later_epochs_do_not_retrace_the_train_step(steps_per_execution):
     traces = []
     train_step = gan.train_step
 
-    def counting_train_step(data):
-        traces.append(1)  # runs only while tf.function traces
-        return train_step(data)
+    def counting_train_step(*args):  # (data), or (state, data) on JAX
+        traces.append(1)  # runs only while the step is traced
+        return train_step(*args)
 
     gan.train_step = counting_train_step
     dataset = tf.data.Dataset.from_tensor_slices(data(n=48)).batch(8, drop_remainder=True)
