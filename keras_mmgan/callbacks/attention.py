@@ -66,7 +66,7 @@ def attention_maps(model, caption, seed=0):
         words = [vocabulary[i] for i in token_ids[real]]
     else:
         words = [str(i) for i in token_ids[real]]
-    latents = model.sample_latents(1, seed=keras.random.SeedGenerator(int(seed)))
+    latents = model.sample_latents(1, seed=int(seed))
     inputs = model.generator_inputs(latents, model.text_features(tokens))
     # A model from the generator's inputs to every attention layer's inputs.
     probe = keras.Model(model.generator.inputs, [layer.input for layer in layers])

@@ -1,0 +1,78 @@
+"""One model definition, two backends: TensorFlow and JAX train and generate alike.
+
+`cross_backend.py` runs in a subprocess per backend (a process has one backend); this
+module runs once, from the TensorFlow suite.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+from cross_backend import FAMILIES
+
+pytest.importorskip("jax")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        keras.backend.backend() != "tensorflow",
+        reason="starts both backends in subprocesses: run once, from the TensorFlow suite",
+    ),
+]
+
+SCRIPT = os.path.join(os.path.dirname(__file__), "cross_backend.py")
+
+
+def run(backend, *args):
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+    result = subprocess.run(
+        [sys.executable, SCRIPT, *map(str, args)], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cross_backend")
+    initial, on_tf, on_jax = root / "initial", root / "tensorflow", root / "jax"
+    run("tensorflow", "save", initial)
+    run("tensorflow", "step", initial, on_tf)
+    run("jax", "step", initial, on_jax)
+    run("tensorflow", "generate", initial, on_jax)  # JAX's files, back on TensorFlow
+    return on_tf, on_jax
+
+
+def load(directory, name):
+    return np.load(os.path.join(directory, name))
+
+
+def test_first_step_losses_match_within_1e_4(runs):
+    on_tf, on_jax = (json.load(open(os.path.join(d, "logs.json"))) for d in runs)
+    assert sorted(on_tf) == sorted(on_jax) == sorted(FAMILIES)
+    for family in FAMILIES:
+        assert on_tf[family].keys() == on_jax[family].keys(), family
+        assert len(on_tf[family]) >= 2  # d_loss, g_loss and the family's own terms
+        for name, value in on_tf[family].items():
+            np.testing.assert_allclose(
+                on_jax[family][name], value, rtol=1e-4, atol=1e-6, err_msg=f"{family} {name}"
+            )
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_a_tensorflow_file_generates_the_same_images_on_jax(runs, family):
+    on_tf, on_jax = runs
+    before = load(on_tf, f"{family}_before.npy")
+    assert before.std() > 0
+    np.testing.assert_allclose(load(on_jax, f"{family}_before.npy"), before, atol=1e-5)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_one_step_moves_both_alike_and_a_jax_file_loads_on_tensorflow(runs, family):
+    on_tf, on_jax = runs
+    after = load(on_jax, f"{family}_after.npy")
+    assert not np.allclose(after, load(on_jax, f"{family}_before.npy"))  # the step trained G
+    np.testing.assert_allclose(after, load(on_tf, f"{family}_after.npy"), atol=1e-3)
+    np.testing.assert_allclose(load(on_jax, f"{family}_reloaded.npy"), after, atol=1e-5)
