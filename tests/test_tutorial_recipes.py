@@ -248,7 +248,10 @@ def test_tutorial_02_trains_the_conditional_digits_recipe():
         "epochs": constants["EPOCHS"],
     }
     # One value where both models agree; the set shows where they do not.
-    tutorial = {k: v.pop() if isinstance(v, set) and len(v) == 1 else v for k, v in tutorial.items()}
+    tutorial = {
+        key: value.pop() if isinstance(value, set) and len(value) == 1 else value
+        for key, value in tutorial.items()
+    }
     check_recipe(notebook, tutorial, recipe)
     assert "the recipe of `benchmarks/conditional_digits.py`" in notebook.markdown
 
@@ -335,8 +338,13 @@ def test_tutorial_03_trains_the_mixtures_recipe():
              **({"pack": pack} if pack != 1 else {})},
             _regularizers(options["regularizers"]),
         )
-        loss, gan_options, d_options, regularizers = mixtures.CONFIGS[MIXTURE_CONFIGS[name]]
-        assert trained == (loss, gan_options, d_options, _regularizers(regularizers())), name
+        config = MIXTURE_CONFIGS[name]
+        loss, gan_options, d_options, regularizers = mixtures.CONFIGS[config]
+        recipe = (loss, gan_options, d_options, _regularizers(regularizers()))
+        assert trained == recipe, (
+            f"{notebook.name}: {name!r} trains (loss, GAN options, D options, regularizers) "
+            f"{trained}; benchmarks/mixtures.py's {config!r} is {recipe}"
+        )
 
 
 def test_tutorial_05_names_how_it_differs_from_the_translation_recipes():
@@ -480,7 +488,8 @@ def test_tutorial_06_names_how_it_differs_from_the_search_recipe():
     notebook = Notebook("06_training_tricks.ipynb")
     where = "def build_fn("
     tune = notebook.call(tuning.tune, where)
-    (evaluator,) = [k.value for k in notebook.calls("tune", where)[0].keywords if k.arg == "evaluator"]
+    (tune_call,) = notebook.calls("tune", where)
+    (evaluator,) = [k.value for k in tune_call.keywords if k.arg == "evaluator"]
     evaluator = {key.value: value for key, value in zip(evaluator.keys, evaluator.values)}
     filters = {
         notebook.call(mm.networks.dcgan_generator, where)["base_filters"],
@@ -516,7 +525,9 @@ def test_tutorial_06_names_how_it_differs_from_the_search_recipe():
     )
 
 
-NOTEBOOKS = sorted(os.path.basename(p) for p in glob.glob(os.path.join(ROOT, "tutorials", "*.ipynb")))
+NOTEBOOKS = sorted(
+    os.path.basename(path) for path in glob.glob(os.path.join(ROOT, "tutorials", "*.ipynb"))
+)
 # The notebooks whose training is checked above.
 CHECKED = {
     "01_gan_basics.ipynb", "02_conditional_gan.ipynb", "03_mode_collapse.ipynb",
