@@ -20,10 +20,24 @@ import numpy as np
 
 import keras_mmgan as mm
 
+# The protocol every run shares (tutorial 03 trains it; tests/test_tutorial_recipes.py
+# checks that the two agree): MLP networks with a 2D latent, Adam(1e-3, 0.5, 0.99) decayed
+# to 0 by a cosine schedule over the run, batch 256, generator EMA 0.999, 100 steps per
+# execution, 100,000 training points; 2,500 samples scored, from the EMA and the raw generator.
+RECIPE = {
+    "latent_dim": 2,
+    "num_points": 100_000,
+    "steps": 12_000,
+    "batch_size": 256,
+    "learning_rate": 1e-3,
+    "beta_1": 0.5,
+    "beta_2": 0.99,
+    "ema_momentum": 0.999,
+    "steps_per_execution": 100,
+    "num_samples": 2500,
+}
+
 # name -> (loss, GAN options, discriminator options, regularizers factory).
-# Every run shares one protocol: Adam(1e-3, 0.5, 0.99) decayed to 0 by a
-# cosine schedule, batch 256, generator EMA 0.999; both the EMA and the raw
-# generator are scored.
 CONFIGS = {
     "plain": ("non_saturating", {}, {}, lambda: []),
     "lsgan": ("lsgan", {}, {}, lambda: []),
@@ -40,12 +54,12 @@ CONFIGS = {
 }
 
 
-def train(kind, config, seed, steps, batch_size, num_samples=2500):
+def train(kind, config, seed, steps, batch_size, num_samples=RECIPE["num_samples"]):
     import tensorflow as tf
 
     loss, options, d_options, regularizers = CONFIGS[config]
     keras.utils.set_random_seed(seed)
-    data = mm.datasets.gaussian_mixture(kind, 100_000, seed=seed)
+    data = mm.datasets.gaussian_mixture(kind, RECIPE["num_points"], seed=seed)
     dataset = (
         tf.data.Dataset.from_tensor_slices(data)
         .shuffle(len(data), seed=seed)
@@ -53,20 +67,23 @@ def train(kind, config, seed, steps, batch_size, num_samples=2500):
         .batch(batch_size, drop_remainder=True)
         .prefetch(4)
     )
-    generator = mm.networks.mlp_generator(latent_dim=2)
+    latent_dim = RECIPE["latent_dim"]
+    generator = mm.networks.mlp_generator(latent_dim=latent_dim)
     discriminator = mm.networks.mlp_discriminator(**d_options)
-    gan = mm.models.GAN(generator, discriminator, latent_dim=2, seed=seed, **options)
+    gan = mm.models.GAN(generator, discriminator, latent_dim=latent_dim, seed=seed, **options)
 
     def adam(**kwargs):
-        schedule = keras.optimizers.schedules.CosineDecay(1e-3, steps)
-        return keras.optimizers.Adam(schedule, beta_1=0.5, beta_2=0.99, **kwargs)
+        schedule = keras.optimizers.schedules.CosineDecay(RECIPE["learning_rate"], steps)
+        return keras.optimizers.Adam(
+            schedule, beta_1=RECIPE["beta_1"], beta_2=RECIPE["beta_2"], **kwargs
+        )
 
     gan.compile(
         d_optimizer=adam(),
-        g_optimizer=adam(use_ema=True, ema_momentum=0.999),
+        g_optimizer=adam(use_ema=True, ema_momentum=RECIPE["ema_momentum"]),
         loss=loss,
         regularizers=regularizers(),
-        steps_per_execution=100,
+        steps_per_execution=RECIPE["steps_per_execution"],
     )
     start = time.perf_counter()
     gan.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
@@ -92,8 +109,8 @@ def main(argv=None):
     parser.add_argument("--kinds", nargs="+", default=["grid", "ring"])
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--steps", type=int, default=12_000)
-    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--steps", type=int, default=RECIPE["steps"])
+    parser.add_argument("--batch-size", type=int, default=RECIPE["batch_size"])
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     results_path = os.path.join(args.out, "results.json")

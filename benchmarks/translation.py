@@ -21,7 +21,9 @@
    distance that a change of colour alone makes, so that it does not buy
    distance by painting the background.
 
-Writes `results.json`, `table.md` and before/after grids under `--out`.
+Writes `results.json`, `table.md` and before/after grids under `--out`. Each part's recipe,
+epochs included, is in `RECIPES` (without `--epochs`, each part trains its own number of
+epochs: the runs behind benchmarks/README.md's figures).
 
     python benchmarks/translation.py --out benchmarks/results/translation
 """
@@ -37,11 +39,40 @@ import numpy as np
 import keras_mmgan as mm
 from keras_mmgan.metrics.caption_accuracy import read_shape_attributes
 
-SIZE = 32
+# The recipes behind the figures that benchmarks/README.md quotes. Tutorial 05 trains
+# variants of them and says how they differ (tests/test_tutorial_recipes.py checks that it
+# names every difference).
+DATA = {"image_size": 32, "num_train": 3000, "num_test": 500}
+RECIPES = {
+    # Dropout off: the paper's only noise, but here every gray level has one right colour, and
+    # with dropout 0.5 the L1-only U-Net paints 57 % of the shapes right after 20 epochs.
+    "pix2pix": {
+        "epochs": 20, "batch_size": 32, "base_filters": 32, "dropout": None, "n_layers": 2,
+        "l1_weight": 100.0, "learning_rate": 2e-4, "beta_1": 0.5,
+    },
+    # Both domains RGB, as in the paper (gray images repeat their one channel), so that the
+    # identity loss applies; instance-normalized discriminators, as in the paper; the learning
+    # rate constant for the first half of the steps, then decaying linearly to 0.
+    "cycle_gan": {
+        "epochs": 15, "batch_size": 8, "gray_channels": 3, "generator_filters": 16,
+        "num_blocks": 4, "discriminator_filters": 32, "n_layers": 2,
+        "normalization": "instance", "cycle_weight": 10.0, "identity_weight": 0.5,
+        "pool_size": 50, "learning_rate": 2e-4, "beta_1": 0.5,
+    },
+    # Two outputs of one outline that differ only in colour are ~0.065 apart (mean |difference|
+    # over pixels; the shapes cover 6.5 % of the image) for codes ~1.13 apart: a ratio ~0.058,
+    # hence the bound on mode seeking.
+    "multimodal": {
+        "epochs": 20, "batch_size": 32, "latent_dim": 8, "base_filters": 32, "dropout": 0.5,
+        "n_layers": 2, "l1_weight": 10.0, "mode_seeking_weight": 1.0,
+        "mode_seeking_max_ratio": 0.05, "learning_rate": 2e-4, "beta_1": 0.5,
+    },
+}
+SIZE = DATA["image_size"]
 
 
-def adam():
-    return keras.optimizers.Adam(2e-4, beta_1=0.5)
+def adam(recipe, learning_rate=None):
+    return keras.optimizers.Adam(learning_rate or recipe["learning_rate"], beta_1=recipe["beta_1"])
 
 
 def sharpness(images):
@@ -61,21 +92,25 @@ def as_rgb(gray):
 
 
 def colorizer():
-    # Dropout off: the paper's only noise, but here every gray level has one right colour, and
-    # with dropout 0.5 the L1-only U-Net paints 57 % of the shapes right after 20 epochs.
+    recipe = RECIPES["pix2pix"]
     return mm.networks.unet_generator(
-        (SIZE, SIZE, 1), output_channels=3, base_filters=32, dropout=None
+        (SIZE, SIZE, 1), output_channels=3, base_filters=recipe["base_filters"],
+        dropout=recipe["dropout"],
     )
 
 
 def pix2pix_colorization(train, test, epochs, out):
+    recipe = RECIPES["pix2pix"]
     generator = colorizer()
     discriminator = mm.networks.patchgan_discriminator(
-        (SIZE, SIZE, 3), source_shape=(SIZE, SIZE, 1), base_filters=32, n_layers=2
+        (SIZE, SIZE, 3), source_shape=(SIZE, SIZE, 1), base_filters=recipe["base_filters"],
+        n_layers=recipe["n_layers"],
     )
-    model = mm.models.Pix2Pix(generator, discriminator, seed=0)
-    model.compile(d_optimizer=adam(), g_optimizer=adam())
-    dataset = mm.datasets.make_dataset(train["source"], train["target"], batch_size=32)
+    model = mm.models.Pix2Pix(generator, discriminator, l1_weight=recipe["l1_weight"], seed=0)
+    model.compile(d_optimizer=adam(recipe), g_optimizer=adam(recipe))
+    dataset = mm.datasets.make_dataset(
+        train["source"], train["target"], batch_size=recipe["batch_size"]
+    )
     start = time.perf_counter()
     model.fit(dataset, epochs=epochs, verbose=0)
     seconds = time.perf_counter() - start
@@ -88,7 +123,7 @@ def pix2pix_colorization(train, test, epochs, out):
     # The L1-only baseline: the same U-Net, trained on the L1 loss alone.
     keras.utils.set_random_seed(0)
     unet = colorizer()
-    unet.compile(optimizer=adam(), loss="mae")
+    unet.compile(optimizer=adam(recipe), loss="mae")
     unet.fit(dataset, epochs=epochs, verbose=0)
     mm.callbacks.recompute_batch_norm(unet, dataset)
     l1_outputs = unet.predict(test["source"], verbose=0)
@@ -124,25 +159,35 @@ def domain_classifier(gray, colour, epochs=10):
 
 
 def cycle_gan_colorization(train, test, epochs, out):
-    # Both domains RGB, as in the paper (gray images repeat their one channel), so that the
-    # identity loss applies; instance-normalized discriminators, as in the paper.
+    recipe = RECIPES["cycle_gan"]
+    assert recipe["gray_channels"] == 3  # the code below repeats the gray channel
     images_x, images_y = mm.datasets.unpaired(train, seed=0)
     images_x, source = as_rgb(images_x), as_rgb(test["source"])
     shape = (SIZE, SIZE, 3)
-    g, f = (mm.networks.resnet_generator(shape, base_filters=16, num_blocks=4) for _ in "gf")
+    g, f = (
+        mm.networks.resnet_generator(
+            shape, base_filters=recipe["generator_filters"], num_blocks=recipe["num_blocks"]
+        )
+        for _ in "gf"
+    )
     d_x, d_y = (
-        mm.networks.patchgan_discriminator(shape, base_filters=32, n_layers=2, normalization="instance")
+        mm.networks.patchgan_discriminator(
+            shape, base_filters=recipe["discriminator_filters"], n_layers=recipe["n_layers"],
+            normalization=recipe["normalization"],
+        )
         for _ in "xy"
     )
-    model = mm.models.CycleGAN(g, f, d_x, d_y, identity_weight=0.5, seed=0)
-    steps = epochs * (len(images_x) // 8)
-    schedule = mm.schedules.ConstantThenLinearDecay(2e-4, steps // 2, steps - steps // 2)
-    model.compile(
-        d_optimizer=keras.optimizers.Adam(schedule, beta_1=0.5),
-        g_optimizer=keras.optimizers.Adam(schedule, beta_1=0.5),
+    model = mm.models.CycleGAN(
+        g, f, d_x, d_y, cycle_weight=recipe["cycle_weight"],
+        identity_weight=recipe["identity_weight"], pool_size=recipe["pool_size"], seed=0,
     )
+    steps = epochs * (len(images_x) // recipe["batch_size"])
+    schedule = mm.schedules.ConstantThenLinearDecay(
+        recipe["learning_rate"], steps // 2, steps - steps // 2
+    )
+    model.compile(d_optimizer=adam(recipe, schedule), g_optimizer=adam(recipe, schedule))
     start = time.perf_counter()
-    model.train(images_x, images_y, epochs=epochs, batch_size=8, verbose=0)
+    model.train(images_x, images_y, epochs=epochs, batch_size=recipe["batch_size"], verbose=0)
     seconds = time.perf_counter() - start
     translated = model.translate(source)
     back = model.translate(translated, direction="y_to_x")
@@ -182,35 +227,47 @@ def fidelity(outputs, positions):
     ]))
 
 
-def multimodal_outlines(train, test, epochs, out, k=5, latent_dim=8):
-    dataset = mm.datasets.make_dataset(train["source"], train["target"], batch_size=32)
+def multimodal_outlines(train, test, epochs, out, k=5):
+    recipe = RECIPES["multimodal"]
+    latent_dim, base_filters = recipe["latent_dim"], recipe["base_filters"]
+    dataset = mm.datasets.make_dataset(
+        train["source"], train["target"], batch_size=recipe["batch_size"]
+    )
     source = test["source"][:100]
     positions = np.repeat(np.array(test["positions"][:100], dtype=object), k)
 
     keras.utils.set_random_seed(0)
-    generator = mm.networks.unet_generator((SIZE, SIZE, 1 + latent_dim), output_channels=3, base_filters=32)
+    generator = mm.networks.unet_generator(
+        (SIZE, SIZE, 1 + latent_dim), output_channels=3, base_filters=base_filters,
+        dropout=recipe["dropout"],
+    )
     discriminator = mm.networks.patchgan_discriminator(
-        (SIZE, SIZE, 3), source_shape=(SIZE, SIZE, 1), base_filters=32, n_layers=2
+        (SIZE, SIZE, 3), source_shape=(SIZE, SIZE, 1), base_filters=base_filters,
+        n_layers=recipe["n_layers"],
     )
-    # Two outputs of one outline that differ only in colour are ~0.065 apart (mean |difference|
-    # over pixels; the shapes cover 6.5 % of the image) for codes ~1.13 apart: a ratio ~0.058.
     multimodal = mm.models.MultimodalPix2Pix(
-        generator, discriminator, latent_dim, mode_seeking_max_ratio=0.05, seed=0
+        generator, discriminator, latent_dim, l1_weight=recipe["l1_weight"],
+        mode_seeking_weight=recipe["mode_seeking_weight"],
+        mode_seeking_max_ratio=recipe["mode_seeking_max_ratio"], seed=0,
     )
-    multimodal.compile(d_optimizer=adam(), g_optimizer=adam())
+    multimodal.compile(d_optimizer=adam(recipe), g_optimizer=adam(recipe))
     start = time.perf_counter()
     multimodal.fit(dataset, epochs=epochs, verbose=0)
     seconds = time.perf_counter() - start
     mm.callbacks.recompute_batch_norm(multimodal, dataset)
     outputs = multimodal.generate(images=source, num_samples=k, seed=1)
 
+    # The comparison: Pix2Pix with the same networks (and its dropout, its only noise).
     keras.utils.set_random_seed(0)
-    generator = mm.networks.unet_generator((SIZE, SIZE, 1), output_channels=3, base_filters=32)
+    generator = mm.networks.unet_generator(
+        (SIZE, SIZE, 1), output_channels=3, base_filters=base_filters, dropout=recipe["dropout"]
+    )
     discriminator = mm.networks.patchgan_discriminator(
-        (SIZE, SIZE, 3), source_shape=(SIZE, SIZE, 1), base_filters=32, n_layers=2
+        (SIZE, SIZE, 3), source_shape=(SIZE, SIZE, 1), base_filters=base_filters,
+        n_layers=recipe["n_layers"],
     )
     pix2pix = mm.models.Pix2Pix(generator, discriminator, seed=0)
-    pix2pix.compile(d_optimizer=adam(), g_optimizer=adam())
+    pix2pix.compile(d_optimizer=adam(recipe), g_optimizer=adam(recipe))
     pix2pix.fit(dataset, epochs=epochs, verbose=0)
     # Pix2Pix's only noise: dropout and batch statistics at test time, as in the paper.
     repeated = np.repeat(source, k, axis=0)
@@ -244,26 +301,31 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="benchmarks/results/translation")
     parser.add_argument("--parts", nargs="+", default=["pix2pix", "cycle_gan", "multimodal"])
-    parser.add_argument("--epochs", type=int, default=15)
-    parser.add_argument("--num-train", type=int, default=3000)
+    parser.add_argument(
+        "--epochs", type=int, default=None,
+        help="epochs of every part (default: each part's own, in RECIPES)",
+    )
+    parser.add_argument("--num-train", type=int, default=DATA["num_train"])
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "results.json")
     results = json.load(open(path)) if os.path.exists(path) else {}
-    results["protocol"] = {"image_size": SIZE, "held_out_pairs": 500}
+    num_test = DATA["num_test"]
+    results["protocol"] = {"image_size": SIZE, "held_out_pairs": num_test}
     for part in args.parts:
         keras.utils.set_random_seed(0)
         if part in ("pix2pix", "cycle_gan"):
             train = mm.datasets.colorization_pairs(args.num_train, image_size=SIZE, seed=0)
-            test = mm.datasets.colorization_pairs(500, image_size=SIZE, seed=1)
+            test = mm.datasets.colorization_pairs(num_test, image_size=SIZE, seed=1)
             run = pix2pix_colorization if part == "pix2pix" else cycle_gan_colorization
         else:
             train = mm.datasets.outline_pairs(args.num_train, image_size=SIZE, seed=0)
-            test = mm.datasets.outline_pairs(500, image_size=SIZE, seed=1)
+            test = mm.datasets.outline_pairs(num_test, image_size=SIZE, seed=1)
             run = multimodal_outlines
+        epochs = args.epochs or RECIPES[part]["epochs"]
         results[part] = {
-            **run(train, test, args.epochs, args.out),
-            f"{part}_epochs": args.epochs, f"{part}_train_pairs": args.num_train,
+            **run(train, test, epochs, args.out),
+            f"{part}_epochs": epochs, f"{part}_train_pairs": args.num_train,
         }
         print(part, json.dumps(results[part]), flush=True)
         with open(path, "w") as f:
