@@ -2,8 +2,8 @@
 
 Times the library's training step with `jit_compile=False` and `jit_compile=True` side by side
 in one process, for an MLP-only GAN (the mixtures benchmark's networks), the text-to-image GAN
-of `build_gan` (the guide's MLP image networks and its Conv1D text encoder) and, optionally, a
-convolutional DCGAN. Both variants train clones of the same networks on the same cached batches.
+of `build_gan` (the guide's MLP image networks and its Conv1D text encoder) and a convolutional
+DCGAN. Both variants train clones of the same networks on the same cached batches.
 After a warm-up `fit` (tracing and XLA compilation), each repetition trains one block of
 `--steps` steps of each variant, alternating the order (ABBA); a block is timed from its first
 batch to the end of its epoch. The ratio per repetition is XLA steps/s over plain steps/s; the
@@ -21,6 +21,7 @@ wall-clock ratio of one block swings with the other jobs' load: many short alter
 """
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -41,7 +42,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import keras_mmgan as mm
 
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "xla_auto")
-STEPS_PER_EXECUTION = [1]  # set by --steps-per-execution
 
 
 def clone(network):
@@ -63,14 +63,8 @@ def mixtures_case():
     """The mixtures benchmark's GAN: MLP G and D (3 x 400 and 3 x 200 units), batch 256."""
     networks = mm.networks.mlp_generator(latent_dim=2), mm.networks.mlp_discriminator()
     data = mm.datasets.gaussian_mixture("grid", 256 * 8, seed=0)
-
-    def build(jit_compile):
-        gan = mm.models.GAN(*(clone(n) for n in networks), latent_dim=2, seed=0)
-        gan.compile(d_optimizer=adam(), g_optimizer=adam(), jit_compile=jit_compile,
-                    steps_per_execution=STEPS_PER_EXECUTION[0])
-        return gan
-
-    return "mixtures MLP GAN (2D grid), batch 256", build, repeated(data, 256)
+    model = functools.partial(mm.models.GAN, latent_dim=2, seed=0)
+    return "mixtures MLP GAN (2D grid), batch 256", model, networks, repeated(data, 256)
 
 
 def text_case():
@@ -83,15 +77,9 @@ def text_case():
         mm.build_generator(32, 128, image_shape=(28, 28, 3)),
         mm.build_discriminator((28, 28, 3), 10000),
     )
-
-    def build(jit_compile):
-        gan = mm.build_gan(*(clone(n) for n in networks), seed=0)
-        gan.compile(d_optimizer=adam(), g_optimizer=adam(), jit_compile=jit_compile,
-                    steps_per_execution=STEPS_PER_EXECUTION[0])
-        return gan
-
+    model = functools.partial(mm.build_gan, seed=0)
     title = "text-to-image GAN (build_gan: MLP image nets, Conv1D text encoder), batch 64"
-    return title, build, repeated((data["images"], tokens), 64)
+    return title, model, networks, repeated((data["images"], tokens), 64)
 
 
 def dcgan_case():
@@ -99,14 +87,8 @@ def dcgan_case():
     images = mm.datasets.digits()["images"][: 64 * 8]
     networks = mm.networks.dcgan_generator(64, (28, 28, 1)), mm.networks.dcgan_discriminator(
         (28, 28, 1))
-
-    def build(jit_compile):
-        gan = mm.models.GAN(*(clone(n) for n in networks), latent_dim=64, seed=0)
-        gan.compile(d_optimizer=adam(), g_optimizer=adam(), jit_compile=jit_compile,
-                    steps_per_execution=STEPS_PER_EXECUTION[0])
-        return gan
-
-    return "DCGAN 28x28x1, batch 64", build, repeated(images, 64)
+    model = functools.partial(mm.models.GAN, latent_dim=64, seed=0)
+    return "DCGAN 28x28x1, batch 64", model, networks, repeated(images, 64)
 
 
 CASES = {"mixtures": mixtures_case, "text": text_case, "dcgan": dcgan_case}
@@ -132,14 +114,16 @@ def run_block(model, dataset, steps):
     return steps / (timer.end - timer.start), steps / cpu
 
 
-def time_case(name, steps, repeats, log):
-    title, build, dataset = CASES[name]()
+def time_case(name, steps, repeats, steps_per_execution, log):
+    title, model, networks, dataset = CASES[name]()
     models, warm_up = {}, {}
     for jit in (False, True):
         keras.utils.set_random_seed(0)
         start = time.perf_counter()
-        models[jit] = build(jit)
-        models[jit].fit(dataset, epochs=1, steps_per_epoch=10 * STEPS_PER_EXECUTION[0], verbose=0)
+        models[jit] = model(*(clone(n) for n in networks))  # the same initial weights
+        models[jit].compile(d_optimizer=adam(), g_optimizer=adam(), jit_compile=jit,
+                            steps_per_execution=steps_per_execution)
+        models[jit].fit(dataset, epochs=1, steps_per_epoch=10 * steps_per_execution, verbose=0)
         warm_up[jit] = time.perf_counter() - start
     blocks = {False: [], True: []}
     for repeat in range(repeats):
@@ -211,7 +195,6 @@ def main(argv=None):
         run += f"_{args.steps}_steps" if args.steps else ""
         run += f"_spe{args.steps_per_execution}" if args.steps_per_execution > 1 else ""
         args.out = os.path.join(RESULTS_DIR, run)
-    STEPS_PER_EXECUTION[0] = args.steps_per_execution
     start = time.perf_counter()
     result = {
         "command": "python benchmarks/xla_auto.py " + " ".join(argv or sys.argv[1:]),
@@ -221,7 +204,9 @@ def main(argv=None):
         "load_before": [round(x, 2) for x in os.getloadavg()], "cases": {},
     }
     for name in args.cases.split(","):
-        result["cases"][name] = time_case(name, args.steps or STEPS[name], args.repeats, print)
+        result["cases"][name] = time_case(
+            name, args.steps or STEPS[name], args.repeats, args.steps_per_execution, print
+        )
     result["load_after"] = [round(x, 2) for x in os.getloadavg()]
     result["seconds"] = time.perf_counter() - start
     os.makedirs(args.out, exist_ok=True)
