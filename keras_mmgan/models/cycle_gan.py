@@ -198,6 +198,14 @@ class CycleGAN(GAN):
 
         Returns:
             A tuple `(fake_y, fake_x)`.
+
+        Example:
+
+        ```python
+        batch = model.prepare_batch((images_x, images_y))
+        model.generator_loss(dict(batch))                # records G(x), F(y) in batch["generated"]
+        fake_y, fake_x = model.discriminator_fakes(batch)  # those, with no generator call
+        ```
         """
         generated = batch.get("generated") or {}
         if self.reuse_fakes and generated:
