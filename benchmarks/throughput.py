@@ -29,8 +29,10 @@ Measured in the same run:
   off by patching the two backend functions while the variant's step is traced -- for
   measurement only. `bf16` builds the same model under Keras's `mixed_bfloat16` policy
   (bfloat16 compute, float32 weights), which this CPU runs on its AMX units. For CycleGAN also
-  the history pool (`pool_size=0`) and a prototype of fused phases (`FusedCycleGAN` in `fused_cycle_gan.py`: the
-  fakes are computed once for both phases; the same math, two generator passes fewer). XLA,
+  the history pool (`pool_size=0`) and the fakes computed once per step (`fused`: the library's
+  default `CycleGAN(reuse_fakes=True)`, two generator passes fewer; the generator phase runs
+  first, so its losses differ from the reference's from the first step). CycleGAN's `library`
+  variant is `reuse_fakes=False`, the separate phases whose math the reference shares. XLA,
   `steps_per_execution`, the checks and the pool are toggled on a smaller CycleGAN
   (`--toggle-size`, 64x64 with 2 blocks of 32 filters), because each CycleGAN-128 variant takes
   about a minute to trace and XLA several minutes to compile it.
@@ -96,7 +98,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import keras_mmgan as mm
 from keras_mmgan import backend as mm_backend
 
-from fused_cycle_gan import FusedCycleGAN
 from references import KerasIOConditionalGAN
 from references import KerasIOCycleGAN
 from references import KerasIOCycleGANExact
@@ -270,9 +271,9 @@ class Case:
             "no_checks": (build, "no Asserts and no backend.guard",
                           {"asserts": False, "guard": False}, 1, True),
             "no_pool": (lambda: build(pool_size=0), "CycleGAN(pool_size=0)", {}, 1, True),
-            "fused": (lambda: build(fused=True),
-                      "prototype: fakes computed once for both phases (FusedCycleGAN)", {}, 1,
-                      True),
+            "fused": (lambda: build(reuse_fakes=True),
+                      "CycleGAN(reuse_fakes=True), the default: fakes computed once per step",
+                      {}, 1, True),
             "bf16": (self._build_bf16, ("library built under the mixed_bfloat16 policy "
                      "(bfloat16 compute, float32 weights; AMX on this CPU)"), {}, 1, True),
             "keras_io_exact": (self.build_exact, ("keras.io CycleGAN as written (persistent "
@@ -399,9 +400,10 @@ def cyclegan_case(image_size, num_blocks, base_filters, batch_size=1, seed=0, nu
                                            normalization="instance"),
     ]
 
-    def build_library(fused=False, pool_size=50, **compile_options):
-        cls = FusedCycleGAN if fused else mm.models.CycleGAN
-        model = cls(*[clone(n) for n in networks], pool_size=pool_size, seed=seed)
+    def build_library(reuse_fakes=False, pool_size=50, **compile_options):
+        # Separate phases (D first) unless asked: the reference's math, for the loss check.
+        model = mm.models.CycleGAN(*[clone(n) for n in networks], pool_size=pool_size,
+                                   seed=seed, reuse_fakes=reuse_fakes)
         model.compile(d_optimizer=_adam(), g_optimizer=_adam(), **compile_options)
         return model
 
@@ -871,11 +873,10 @@ def write_table(result, path):
     agreements = [
         (case_name, label, case[label])
         for case_name, case in result["cases"].items()
-        for label in ("loss_agreement", "loss_agreement_fused", "loss_agreement_bf16")
+        for label in ("loss_agreement", "loss_agreement_bf16")
         if case.get(label)
     ]
-    suffixes = {"loss_agreement": "", "loss_agreement_fused": " (fused prototype vs reference)",
-                "loss_agreement_bf16": " (bf16 library vs float32 reference)"}
+    suffixes = {"loss_agreement": "", "loss_agreement_bf16": " (bf16 library vs float32 reference)"}
     for case_name, label, agreement in agreements:
         which = case_name + suffixes[label]
         for key, diff in agreement["relative_differences"].items():
@@ -991,7 +992,6 @@ def run_case(case, names, args, log, repeats, probe=None):
     entry = {"title": case.title, "batch_size": case.batch_size, "variants": rows}
     by_name = {v.name: v for v in variants}
     for name, label, rtol in (("library", "loss_agreement", args.loss_rtol),
-                              ("fused", "loss_agreement_fused", args.loss_rtol),
                               ("bf16", "loss_agreement_bf16", args.bf16_loss_rtol)):
         if name in by_name and "reference" in by_name:
             entry[label] = loss_agreement(by_name[name].losses, by_name["reference"].losses, rtol)

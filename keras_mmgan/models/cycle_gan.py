@@ -17,16 +17,25 @@ class CycleGAN(GAN):
     """Unpaired translation between domains X and Y with two generators.
 
     `generator_g` maps X -> Y and `generator_f` maps Y -> X; `discriminator_y`
-    judges Y images and `discriminator_x` X images. The discriminator phase
-    updates both discriminators, on real images and on fakes drawn from a
-    history pool of the last `pool_size` fakes; the generator phase updates
-    both generators at once with the adversarial losses, the cycle loss
+    judges Y images and `discriminator_x` X images. The generator phase
+    updates both generators at once with the adversarial losses, the cycle loss
     `mean|F(G(x)) - x| + mean|G(F(y)) - y|` (weight `cycle_weight`) and the
     identity loss `mean|G(y) - y| + mean|F(x) - x|` (weight
-    `identity_weight * cycle_weight`, as in the authors' code). LSGAN is the
-    default loss, and the discriminator loss is halved, as in the paper.
+    `identity_weight * cycle_weight`, as in the authors' code). The
+    discriminator phase updates both discriminators, on real images and on
+    fakes drawn from a history pool of the last `pool_size` fakes. LSGAN is
+    the default loss, and the discriminator loss is halved, as in the paper.
     Regularizers of the discriminator phase (R1, gradient penalty) act on
     `discriminator_y`.
+
+    By default (`reuse_fakes=True`) a step computes the fakes `G(x)`, `F(y)`
+    once, as the authors' code does: the generator phase runs first and
+    records them (without gradient), and the discriminator phase then judges
+    those, through the pools, instead of running both generators again (two
+    generator passes fewer per step). The generators are judged by the
+    discriminators of the step before. With `reuse_fakes=False` the
+    discriminator phase runs first on fakes of its own, and the generator
+    phase is judged by the discriminators it has just updated.
 
     Args:
         generator_g: `keras.Model`, X images -> Y images in [-1, 1].
@@ -38,6 +47,10 @@ class CycleGAN(GAN):
             needs X and Y images of the same shape, set 0 otherwise.
         pool_size: fakes kept per discriminator (50; 0 for none).
         seed: int seed of the pools' random choices.
+        reuse_fakes: whether the discriminator phase judges the fakes that
+            the generator phase made in the same step (True, the generator
+            phase first) or generates its own (False, the discriminator
+            phase first).
         **kwargs: passed to `keras.Model`.
 
     Example:
@@ -73,6 +86,7 @@ class CycleGAN(GAN):
         identity_weight=0.5,
         pool_size=50,
         seed=None,
+        reuse_fakes=True,
         **kwargs,
     ):
         for key in ("latent_dim", "pack"):
@@ -99,6 +113,9 @@ class CycleGAN(GAN):
                 f"identity_weight needs X and Y images of one shape; got {x_shape} and "
                 f"{y_shape}: set identity_weight=0"
             )
+        if not isinstance(reuse_fakes, bool):
+            raise TypeError(f"reuse_fakes must be True or False; got {reuse_fakes!r}")
+        self.reuse_fakes = reuse_fakes
         self.cycle_pool_size = pool_size
         self.pool_x = ImagePool(pool_size, seed=seed, name="pool_x")
         self.pool_y = ImagePool(pool_size, seed=None if seed is None else seed + 1, name="pool_y")
@@ -126,6 +143,13 @@ class CycleGAN(GAN):
         """As `GAN.compile`, with LSGAN as the default loss (the paper's)."""
         super().compile(d_optimizer, g_optimizer, loss=loss, **kwargs)
 
+    def phases(self):
+        """The discriminator phase, then the generator phase; the reverse with `reuse_fakes`."""
+        discriminator_phase, generator_phase = super().phases()
+        if self.reuse_fakes:
+            return [generator_phase, discriminator_phase]
+        return [discriminator_phase, generator_phase]
+
     # ------------------------------------------------------------------ #
     # Batches.
     # ------------------------------------------------------------------ #
@@ -143,6 +167,9 @@ class CycleGAN(GAN):
         return {
             "images": backend.guard(ops.cast(data[1], self.compute_dtype), "images_y"),
             "images_x": backend.guard(ops.cast(data[0], self.compute_dtype), "images_x"),
+            # The fakes the generator phase made, for the discriminator phase of the same
+            # step: each phase gets its own copy of the batch, but this dict is shared.
+            "generated": {},
         }
 
     def batch_checks(self, batch):
@@ -160,10 +187,38 @@ class CycleGAN(GAN):
             images = self.augment(images, training=True)
         return discriminator(images, training=True)
 
+    def discriminator_fakes(self, batch):
+        """The fakes `(G(x), F(y))` the discriminator phase judges, without gradient.
+
+        With `reuse_fakes`, those the generator phase recorded in the batch; otherwise (or
+        when no generator phase ran on this batch) both generators run on the real images.
+
+        Args:
+            batch: the phase's batch dict.
+
+        Returns:
+            A tuple `(fake_y, fake_x)`.
+
+        Example:
+
+        ```python
+        batch = model.prepare_batch((images_x, images_y))
+        model.generator_loss(dict(batch))                # records G(x), F(y) in batch["generated"]
+        fake_y, fake_x = model.discriminator_fakes(batch)  # those, with no generator call
+        ```
+        """
+        generated = batch.get("generated") or {}
+        if self.reuse_fakes and generated:
+            return generated["y"], generated["x"]
+        real_x, real_y = batch["images_x"], batch["images"]
+        return (
+            ops.stop_gradient(self.generator(real_x, training=True)),
+            ops.stop_gradient(self.generator_f(real_y, training=True)),
+        )
+
     def discriminator_loss(self, batch):
         real_x, real_y = batch["images_x"], batch["images"]
-        fake_y = ops.stop_gradient(self.generator(real_x, training=True))
-        fake_x = ops.stop_gradient(self.generator_f(real_y, training=True))
+        fake_y, fake_x = self.discriminator_fakes(batch)
         batch["fakes"] = fake_y
         loss = self.adversarial_loss
         pooling = batch.get("training", True)  # evaluate leaves the pools alone
@@ -186,6 +241,8 @@ class CycleGAN(GAN):
         fake_y = self.generator(real_x, training=True)
         fake_x = self.generator_f(real_y, training=True)
         batch["fakes"] = fake_y
+        if self.reuse_fakes and "generated" in batch:
+            batch["generated"].update(y=ops.stop_gradient(fake_y), x=ops.stop_gradient(fake_x))
         loss = self.adversarial_loss
 
         def adversarial(discriminator, fake, real):
@@ -287,5 +344,6 @@ class CycleGAN(GAN):
             cycle_weight=self.cycle_weight,
             identity_weight=self.identity_weight,
             pool_size=self.cycle_pool_size,
+            reuse_fakes=self.reuse_fakes,
         )
         return config

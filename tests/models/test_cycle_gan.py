@@ -1,3 +1,4 @@
+import collections
 import os
 
 import keras
@@ -24,7 +25,7 @@ def tiny_discriminator(name, shape=SHAPE):
     return keras.Model(images, keras.layers.Conv2D(1, 3, padding="same")(x), name=name)
 
 
-def make_model(lr=2e-3, **kwargs):
+def make_model(lr=2e-3, run_eagerly=False, **kwargs):
     model = models.CycleGAN(
         tiny_generator("g"), tiny_generator("f"), tiny_discriminator("d_x"),
         tiny_discriminator("d_y"), seed=0, **kwargs,
@@ -32,8 +33,13 @@ def make_model(lr=2e-3, **kwargs):
     model.compile(
         d_optimizer=keras.optimizers.Adam(lr, beta_1=0.5),
         g_optimizer=keras.optimizers.Adam(lr, beta_1=0.5),
+        run_eagerly=run_eagerly,
     )
     return model
+
+
+def phase(model, name):
+    return next(p for p in model.phases() if p.name == name)
 
 
 def domains(n=8, seed=0):
@@ -51,11 +57,13 @@ def test_step_phases_and_save(tmp_path):
     )
     assert isinstance(loaded, models.CycleGAN)
     assert (loaded.cycle_weight, loaded.identity_weight, loaded.pool_x.size) == (10.0, 0.5, 50)
+    assert loaded.reuse_fakes
     # One phase updates both generators, the other both discriminators.
     def ids(*networks):
         return {id(v) for network in networks for v in network.trainable_variables}
 
-    d_phase, g_phase = model.phases()
+    g_phase, d_phase = model.phases()  # reuse_fakes: the generator phase first
+    assert (g_phase.name, d_phase.name) == ("generator", "discriminator")
     assert {id(v) for v in g_phase.variables} == ids(model.generator_g, model.generator_f)
     assert {id(v) for v in d_phase.variables} == ids(model.discriminator_x, model.discriminator_y)
     np.testing.assert_array_equal(np.array(loaded.pool_y.buffer), np.array(model.pool_y.buffer))
@@ -64,7 +72,7 @@ def test_step_phases_and_save(tmp_path):
 def test_generator_loss_terms():
     model = make_model(cycle_weight=3.0, identity_weight=0.5)
     x, y = domains()
-    total, logs = model._phase_loss(model.phases()[1], model.prepare_batch((x, y)))
+    total, logs = model._phase_loss(phase(model, "generator"), model.prepare_batch((x, y)))
     g, f = model.generator_g, model.generator_f
     cycle = np.abs(np.array(f(g(x))) - x).mean() + np.abs(np.array(g(f(y))) - y).mean()
     identity = np.abs(np.array(g(y)) - y).mean() + np.abs(np.array(f(x)) - x).mean()
@@ -73,6 +81,58 @@ def test_generator_loss_terms():
     np.testing.assert_allclose(
         float(total), float(logs["g_loss"]) + 3.0 * cycle + 0.5 * 3.0 * identity, rtol=1e-5
     )
+
+
+def count_generator_calls(model, monkeypatch):
+    """Counts the generators' calls during each phase loss, in the order the phases run."""
+    counts = []
+    for network in (model.generator_g, model.generator_f):
+        def counted(*args, _call=network.call, **kwargs):
+            counts[-1][1] += 1
+            return _call(*args, **kwargs)
+
+        monkeypatch.setattr(network, "call", counted)
+    for name in ("generator_loss", "discriminator_loss"):
+        def loss(batch, _loss=getattr(model, name), _name=name.split("_")[0]):
+            counts.append([_name, 0])
+            return _loss(batch)
+
+        monkeypatch.setattr(model, name, loss)
+    return counts
+
+
+@pytest.mark.parametrize("reuse_fakes, expected", [
+    # G(x), F(y), the two cycles and the two identities; D judges the recorded fakes.
+    (True, [["generator", 6], ["discriminator", 0]]),
+    # D's phase first, with fakes of its own: two generator passes more per step.
+    (False, [["discriminator", 2], ["generator", 6]]),
+])
+def test_the_discriminator_phase_reuses_the_generator_phase_fakes(
+    monkeypatch, reuse_fakes, expected
+):
+    model = make_model(reuse_fakes=reuse_fakes, run_eagerly=True)
+    x, y = domains(4)
+    g_before = np.array(model.generator_g(x))
+    counts = count_generator_calls(model, monkeypatch)
+    model.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
+    assert counts == expected
+    # Either way D judged the fakes of the generators as they were before the step's update.
+    np.testing.assert_allclose(np.array(model.pool_y.buffer)[:4], g_before, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(np.array(model.generator_g(x)), g_before)  # G did train
+
+
+def test_reuse_fakes_round_trips_and_older_files_load_with_the_default(tmp_path):
+    model = make_model(reuse_fakes=False)
+    path = os.path.join(tmp_path, "separate.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded.reuse_fakes is False
+    assert [p.name for p in loaded.phases()] == ["discriminator", "generator"]
+    config = model.get_config()
+    del config["reuse_fakes"]  # as saved before the option existed
+    assert models.CycleGAN.from_config(config).reuse_fakes is True
+    with pytest.raises(TypeError, match="reuse_fakes must be True or False"):
+        make_model(reuse_fakes="yes")
 
 
 @pytest.mark.slow
