@@ -53,7 +53,7 @@ def augmentation(
         name: the name of the returned model.
 
     Returns:
-        A `keras.Sequential` of the preprocessing layers.
+        A `keras.layers.Pipeline` of the preprocessing layers.
 
     Example:
 
@@ -88,4 +88,5 @@ def augmentation(
         layers.append(keras.layers.RandomContrast(contrast, value_range=(-1, 1), seed=seed))
     if not layers:
         raise ValueError("augmentation needs at least one op: a crop, flip, rotation, ...")
-    return keras.Sequential(layers, name=name)
+    # A Pipeline, not a Sequential: in a tf.data map it stays in TensorFlow on every backend.
+    return keras.layers.Pipeline(layers, name=name)

@@ -123,7 +123,7 @@ def cycle_gan_preprocessing(load_size=286, crop_size=256, training=True, seed=No
             augmentations; each call draws new ones.
 
     Returns:
-        A `keras.Sequential` of `Resizing`, `RandomCrop` and `RandomFlip` layers
+        A `keras.layers.Pipeline` of `Resizing`, `RandomCrop` and `RandomFlip` layers
         (`training=True`) or of one `Resizing` layer (`training=False`).
 
     Example:
@@ -141,7 +141,7 @@ def cycle_gan_preprocessing(load_size=286, crop_size=256, training=True, seed=No
     """
     if not training:
         check_positive_int("crop_size", crop_size)
-        return keras.Sequential(
+        return keras.layers.Pipeline(
             [keras.layers.Resizing(crop_size, crop_size)], name="cycle_gan_test_preprocessing"
         )
     return augmentation(

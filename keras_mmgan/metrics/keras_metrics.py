@@ -19,6 +19,21 @@ from keras import ops
 from keras_mmgan.validation import check_positive_int
 
 
+def float64_available():
+    """Whether the backend computes in float64 (JAX does only with `jax_enable_x64`).
+
+    Returns:
+        A bool.
+
+    Example:
+
+    >>> float64_available() in (True, False)
+    True
+    """
+    value = ops.convert_to_tensor(np.zeros(()), "float64")
+    return keras.backend.standardize_dtype(value.dtype) == "float64"
+
+
 @keras.saving.register_keras_serializable(package="keras_mmgan")
 class FrechetDistance(keras.metrics.Metric):
     """Streaming Fréchet distance (FID) between real and generated batches.
@@ -40,13 +55,13 @@ class FrechetDistance(keras.metrics.Metric):
     (`metrics.inception_extractor()`); with other features, report it under the extractor's name,
     with both sample counts (the distance is biased upwards for small sets).
 
-    Precision: the variables are float64 by default (`dtype`), where the covariance from raw sums,
+    Precision: the variables are float64 where the backend has it (`dtype`), where the covariance from raw sums,
     `(sum x x^T - n mu mu^T) / (n - 1)`, loses about `1e-16 |mu|^2 / variance` relative, nothing
     for real features. Raw sums (rather than the merged centered statistics of
     `metrics.FeatureStatistics`) are what Keras sums correctly across replicas of a distribution
-    strategy. Where float64 is not available (JAX without `jax_enable_x64`) pass
-    `dtype="float32"`: the loss is then about `1e-7 |mu|^2 / variance`, so center or scale the
-    features first if their mean is large against their spread.
+    strategy. Where float64 is not available (JAX without `jax_enable_x64`) the default is
+    float32: the loss is then about `1e-7 |mu|^2 / variance`, so center or scale the features
+    first if their mean is large against their spread.
 
     Before two samples on each side, `result()` is NaN. Call `reset_state()` between
     evaluations (`evaluate` does so itself). Sample weights are not supported.
@@ -60,8 +75,8 @@ class FrechetDistance(keras.metrics.Metric):
         num_features: the feature dimension `D`; `None` to take it from the extractor's output
             shape (required without an extractor).
         name: the metric's name, the key of its value in the logs.
-        dtype: dtype of the accumulators and of the result, `"float64"` (default) or
-            `"float32"`.
+        dtype: dtype of the accumulators and of the result, `"float64"` or `"float32"`;
+            `None` (default): float64 where the backend computes it, else float32.
 
     Example:
 
@@ -87,10 +102,17 @@ class FrechetDistance(keras.metrics.Metric):
     """
 
     def __init__(
-        self, feature_extractor=None, num_features=None, name="frechet_distance", dtype="float64"
+        self, feature_extractor=None, num_features=None, name="frechet_distance", dtype=None
     ):
+        if dtype is None:
+            dtype = "float64" if float64_available() else "float32"
         if dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be 'float32' or 'float64'; got {dtype!r}")
+        if dtype == "float64" and not float64_available():
+            raise ValueError(
+                "dtype='float64' is not available on this backend (JAX computes float64 only "
+                "with JAX_ENABLE_X64=1): pass dtype='float32' or None"
+            )
         super().__init__(name=name, dtype=dtype)
         if feature_extractor is not None and not isinstance(feature_extractor, keras.layers.Layer):
             raise TypeError(

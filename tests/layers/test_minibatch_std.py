@@ -61,6 +61,9 @@ def test_identical_samples_give_epsilon_std():
     np.testing.assert_allclose(outputs[..., 2], np.sqrt(1e-8), rtol=1e-3)
 
 
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="a tf.function with an unknown batch size"
+)
 def test_symbolic_batch_size_in_traced_function():
     layer = MinibatchStdDev(group_size=4)
     traced = tf.function(layer, input_signature=[tf.TensorSpec((None, 3), "float32")])

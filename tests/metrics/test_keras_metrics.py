@@ -6,6 +6,13 @@ import pytest
 
 from keras_mmgan import metrics
 from keras_mmgan.metrics.keras_metrics import FrechetDistance
+from keras_mmgan.metrics.keras_metrics import float64_available
+
+# The float64 precision claims; JAX without jax_enable_x64 has float32 only (tested below).
+needs_float64 = pytest.mark.skipif(
+    not float64_available(), reason="float64 unavailable (JAX without JAX_ENABLE_X64)"
+)
+DEFAULT_DTYPE = "float64" if float64_available() else "float32"
 
 
 def correlated(rng, num_samples, num_features, scale=1.0, shift=0.0):
@@ -21,6 +28,7 @@ def feed(metric, real, generated, real_splits, generated_splits):
         metric.update_state(real_batch, generated_batch)
 
 
+@needs_float64
 @pytest.mark.parametrize("num_samples", [600, 20])  # 20 < 32: rank-deficient covariances
 def test_matches_frechet_distance_over_uneven_batches(num_samples):
     rng = np.random.default_rng(0)
@@ -36,6 +44,7 @@ def test_matches_frechet_distance_over_uneven_batches(num_samples):
     assert float(result) == pytest.approx(expected, rel=1e-4)
 
 
+@needs_float64
 def test_identical_sets_score_zero_and_reset_starts_over():
     rng = np.random.default_rng(1)
     features = correlated(rng, 300, 16, shift=3.0)
@@ -93,7 +102,7 @@ def test_feature_extractor_on_images_and_config_round_trip():
     assert serialized["registered_name"] == "keras_mmgan>FrechetDistance"
     restored = keras.saving.deserialize_keras_object(serialized)
     assert isinstance(restored, FrechetDistance)
-    assert restored.num_features == 5 and restored.dtype == "float64"
+    assert restored.num_features == 5 and restored.dtype == DEFAULT_DTYPE
     assert restored.feature_extractor.output_shape == (None, 5)
 
 
@@ -127,3 +136,10 @@ def test_argument_errors():
         metric.update_state(np.zeros((3, 4)), np.zeros((3, 5)))
     with pytest.raises(ValueError, match="sample_weight"):
         metric.update_state(np.zeros((3, 4)), np.zeros((3, 4)), sample_weight=np.ones(3))
+
+
+@pytest.mark.skipif(float64_available(), reason="the backend has float64")
+def test_without_float64_the_default_is_float32_and_asking_for_float64_says_why():
+    assert FrechetDistance(num_features=4).dtype == "float32"
+    with pytest.raises(ValueError, match="JAX_ENABLE_X64"):
+        FrechetDistance(num_features=4, dtype="float64")
