@@ -204,11 +204,12 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         """Makes the next call of the train function read its batches and not train."""
         model, train_function = self.model, self.model.train_function
 
-        def skip(iterator):
+        def skip(*args):  # (iterator), or (state, iterator) -> (logs, state) on JAX
             for _ in range(min(model.steps_per_execution, self._to_skip)):
-                next(iterator)
+                next(args[-1])
                 self._to_skip -= 1
             model.train_function = train_function
-            return model.get_metrics_result()
+            logs = model.get_metrics_result()
+            return logs if len(args) == 1 else (logs, args[0])
 
         model.train_function = skip

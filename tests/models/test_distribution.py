@@ -22,6 +22,12 @@ import test_pix2pix
 
 import keras_mmgan as mm
 
+pytestmark = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow",
+    reason="tf.distribute.MirroredStrategy is TensorFlow's (JAX's keras.distribution is tested "
+    "from the TensorFlow suite, in subprocesses)",
+)
+
 SHAPE, CLASSES, LATENT = (8, 8, 1), 3, 4
 BATCH, STEPS = 8, 3
 # float32 sums taken in another order: a few ulps per step, compounded by Adam.
