@@ -25,6 +25,8 @@ A backend module provides:
   `None` where checks raise at once.
 - `training_callbacks(model)`: callbacks `fit` runs first (JAX: the one that raises the
   failed check's `ValueError` after the step).
+- `symbolic_build_batch(model, iterator)`: the batch Keras's TensorFlow trainer should build
+  the model on before `fit` where it cannot take one itself (several workers), else `None`.
 """
 
 import keras
@@ -38,10 +40,12 @@ _NAMES = (
 if _BACKEND == "tensorflow":
     from keras_mmgan.backend import tensorflow as _module
     from keras_mmgan.backend.common import nonfinite_flag
-    from keras_mmgan.backend.common import stateful_step
     from keras_mmgan.backend.common import training_callbacks
+    from keras_mmgan.backend.tensorflow import stateful_step
+    from keras_mmgan.backend.tensorflow import symbolic_build_batch
 elif _BACKEND == "jax":
     from keras_mmgan.backend import jax as _module
+    from keras_mmgan.backend.common import symbolic_build_batch
     from keras_mmgan.backend.jax import nonfinite_flag
     from keras_mmgan.backend.jax import stateful_step
     from keras_mmgan.backend.jax import training_callbacks
@@ -58,5 +62,6 @@ else:  # pragma: no cover
             "set KERAS_BACKEND=tensorflow or jax."
         )
 
-    for _name in _NAMES + ("stateful_step", "nonfinite_flag", "training_callbacks"):
+    for _name in _NAMES + ("stateful_step", "nonfinite_flag", "training_callbacks",
+                            "symbolic_build_batch"):
         globals()[_name] = _unsupported

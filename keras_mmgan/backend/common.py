@@ -53,6 +53,11 @@ def stateful_step(model, step_fn, args):
     return step_fn(*args)
 
 
+def symbolic_build_batch(model, iterator):
+    """The batch to build a model on where the trainer cannot take it itself: `None` (it can)."""
+    return None
+
+
 def nonfinite_flag():
     """A metric recording a failed check inside a compiled step, or `None` where checks raise."""
     return None

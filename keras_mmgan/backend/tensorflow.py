@@ -6,6 +6,7 @@ import re
 import keras
 import tensorflow as tf
 
+from keras_mmgan.backend import common
 from keras_mmgan.backend.common import failure_message
 
 # Tag put in `Assert` messages so that `nonfinite_errors` recognises them.
@@ -64,6 +65,64 @@ def apply_phase(loss_fn, variables, optimizer, checks=None):
     with tf.control_dependencies(asserts):
         optimizer.apply_gradients(zip(gradients, variables))
     return logs
+
+
+def stateful_step(model, step_fn, args):
+    """Runs the engine's stateful step as Keras's TensorFlow trainer calls it: `step_fn(data)`.
+
+    Under several workers (`MultiWorkerMirroredStrategy`), Keras 3.15 averages each log
+    over the replicas with `strategy.reduce("MEAN", log, axis=0)`, which fails on a scalar
+    ("Invalid reduction dimension 0 for input with 0 dimensions", tensorflow/tensorflow#72388);
+    there the logs leave the step with shape `(1,)`, and Keras's reduction returns the mean of
+    the replicas' scalars, as it does under `MirroredStrategy`.
+
+    Args:
+        model: the model (its strategy is the one in scope).
+        step_fn: callable taking the batch and updating the model's variables in place.
+        args: the trainer's arguments: `(data,)`.
+
+    Returns:
+        What `step_fn` returns (the logs).
+    """
+    logs = common.stateful_step(model, step_fn, args)
+    if not _multi_worker(tf.distribute.get_strategy()):
+        return logs
+    return {name: tf.reshape(value, [1]) for name, value in logs.items()}
+
+
+def symbolic_build_batch(model, iterator):
+    """The batch to build a model on before `fit`, where Keras cannot take it itself.
+
+    Keras's TensorFlow trainer builds a model on the first batch averaged over the
+    replicas; under several workers (`MultiWorkerMirroredStrategy`) Keras 3.15 hands
+    `strategy.reduce` the whole batch, which fails for a tuple such as `(images, labels)`
+    ("Attempt to convert a value (PerReplica: ...)"). Only the batch's shapes matter, and
+    this worker's own replica has them: no collective op runs.
+
+    Args:
+        model: the model being fitted or evaluated.
+        iterator: Keras's epoch iterator.
+
+    Returns:
+        This worker's first batch (a structure of tensors), or `None` where Keras's own
+        averaging works (one worker).
+    """
+    strategy = model.distribute_strategy
+    if not _multi_worker(strategy):
+        return None
+    for _, _, batches in iterator:  # as Keras takes the first batch
+        batch = next(batches)
+        break
+    return tf.nest.map_structure(
+        lambda value: strategy.experimental_local_results(value)[0], batch
+    )
+
+
+def _multi_worker(strategy):
+    """Whether Keras reduces across workers: `MultiWorkerMirroredStrategy` on 2+ workers."""
+    return isinstance(
+        strategy, tf.distribute.MultiWorkerMirroredStrategy
+    ) and strategy.extended._in_multi_worker_mode()
 
 
 def num_replicas():

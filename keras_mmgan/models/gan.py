@@ -802,6 +802,14 @@ class GAN(SavesSeedState, keras.Model):
             with backend.nonfinite_errors(lambda: _count(self.g_optimizer.iterations)):
                 return super().fit(x, y, *args, **kwargs)
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras's TensorFlow trainer, before fit and evaluate: it builds the model on a first
+        # batch averaged over the replicas, which it cannot do on several workers.
+        batch = None if iterator is None else backend.symbolic_build_batch(self, iterator)
+        if batch is not None:
+            iterator, data_batch = None, batch
+        return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
     def check_batch(self, data):
         """Checks the shapes of a batch as `fit` yields it (arrays or symbolic).
 

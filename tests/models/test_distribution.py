@@ -16,9 +16,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import test_cycle_gan
-import test_gan
 import test_multimodal_pix2pix
 import test_pix2pix
+from multi_process import BATCH
+from multi_process import LATENT
+from multi_process import STEPS
+from multi_process import conditional
+from multi_process import train
+from multi_process import unconditional
 
 import keras_mmgan as mm
 
@@ -28,40 +33,12 @@ pytestmark = pytest.mark.skipif(
     "from the TensorFlow suite, in subprocesses)",
 )
 
-SHAPE, CLASSES, LATENT = (8, 8, 1), 3, 4
-BATCH, STEPS = 8, 3
 # float32 sums taken in another order: a few ulps per step, compounded by Adam.
 ATOL = 1e-5
 
 
 def _adam():
     return keras.optimizers.Adam(1e-2)
-
-
-def unconditional():
-    gan = test_gan.make_gan(seed=1)
-    gan.compile(
-        d_optimizer=_adam(),
-        g_optimizer=keras.optimizers.Adam(1e-2, use_ema=True, ema_momentum=0.9),
-        regularizers=[mm.regularizers.GradientPenalty(1.0), mm.regularizers.R1Penalty(0.5)],
-    )
-    return gan, test_gan.data(n=BATCH * STEPS)
-
-
-def conditional():
-    latents = keras.Input((LATENT + CLASSES,))
-    x = keras.layers.Dense(int(np.prod(SHAPE)), activation="tanh")(latents)
-    generator = keras.Model(latents, keras.layers.Reshape(SHAPE)(x))
-    images = keras.Input(SHAPE[:2] + (SHAPE[2] + CLASSES,))
-    x = keras.layers.Conv2D(4, 3, strides=2, padding="same", activation="relu")(images)
-    discriminator = keras.Model(images, keras.layers.Dense(1)(keras.layers.Flatten()(x)))
-    gan = mm.models.ConditionalGAN(
-        generator, discriminator, LATENT, CLASSES, conditioning="concat", seed=1
-    )
-    gan.compile(d_optimizer=_adam(), g_optimizer=_adam(), loss="hinge")
-    rng = np.random.default_rng(0)
-    images = rng.uniform(-1, 1, (BATCH * STEPS,) + SHAPE).astype("float32")
-    return gan, (images, (np.arange(BATCH * STEPS) % CLASSES).astype("int32"))
 
 
 def text_to_image():
@@ -124,12 +101,7 @@ BATCH_COUPLED = [text_to_image, mode_seeking_pix2pix, pooled_cycle_gan]
 
 
 def _train(factory, strategy):
-    keras.utils.set_random_seed(0)
-    with strategy.scope():
-        model, data = factory()
-    dataset = tf.data.Dataset.from_tensor_slices(data).batch(BATCH, drop_remainder=True)
-    history = model.fit(dataset, epochs=1, verbose=0)
-    return model, history.history
+    return train(factory, strategy.scope())
 
 
 @pytest.mark.parametrize("factory", FAMILIES, ids=lambda f: f.__name__)
