@@ -18,6 +18,16 @@ import pytest  # noqa: E402
 from keras_mmgan import backend  # noqa: E402
 
 
+def tensorflow_only(reason):
+    """Skips a test off TensorFlow: it uses TensorFlow's own machinery, or (said in `reason`)
+    covers what the JAX backend does not do yet."""
+    return pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason=reason)
+
+
+TAPE = "computes gradients with tf.GradientTape"
+JAX_GAP = "not yet on JAX (#21): "
+
+
 def _weights(networks, trainable_only=False):
     return [
         np.array(v)

@@ -3,6 +3,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from conftest import TAPE
+from conftest import tensorflow_only
+
 from keras_mmgan import losses
 
 REAL = np.array([[2.0], [-1.0], [0.5], [3.0]], dtype="float32")
@@ -72,6 +75,7 @@ def test_probabilities_give_the_same_values_as_logits(cls):
     )
 
 
+@tensorflow_only(TAPE)
 @pytest.mark.parametrize("cls", [losses.Minimax, losses.NonSaturating])
 def test_probabilities_zero_and_one_give_finite_losses_and_gradients(cls):
     loss = cls(from_logits=False)
@@ -89,6 +93,7 @@ def test_probabilities_zero_and_one_give_finite_losses_and_gradients(cls):
     assert float(d_loss) < 2 * 17.0
 
 
+@tensorflow_only("a tf.function")
 def test_sigmoid_output_is_read_through_its_logits_in_a_tf_function():
     logits = tf.constant([[30.0], [-30.0], [0.5]])
     non_saturating = losses.NonSaturating(from_logits=False)
@@ -113,6 +118,7 @@ def test_sigmoid_output_is_read_through_its_logits_in_a_tf_function():
     assert g_loss > 10.0
 
 
+@tensorflow_only(TAPE)
 def test_sigmoid_output_of_a_keras_model_is_read_exactly():
     inputs = keras.Input((1,))
     outputs = keras.layers.Dense(1, activation="sigmoid")(inputs)

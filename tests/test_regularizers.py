@@ -3,6 +3,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from conftest import TAPE
+from conftest import tensorflow_only
+
 from keras_mmgan import models
 from keras_mmgan import regularizers
 from keras_mmgan.regularizers import R1Penalty
@@ -223,6 +226,7 @@ def test_gradient_penalty_draws_one_alpha_per_sample(monkeypatch):
     assert len(np.unique(np.round(alphas, 5))) == len(alphas)
 
 
+@tensorflow_only(TAPE)
 def test_gradient_penalty_is_safe_where_the_critic_is_flat():
     gan = compile_gan(make_gan(linear_discriminator()))
     gan.discriminator.set_weights([np.zeros_like(w) for w in gan.discriminator.get_weights()])
@@ -359,6 +363,7 @@ def test_mode_seeking_punishes_a_generator_that_ignores_z():
     assert collapsed == pytest.approx(1e5, rel=1e-3)  # 1 / (0 + eps)
 
 
+@tensorflow_only(TAPE)
 def test_mode_seeking_bound_stops_the_pull_above_max_ratio():
     gan = models.GAN(tiny_generator(), linear_discriminator(), latent_dim=LATENT_DIM, seed=0)
     compile_gan(gan)

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import pytest
 from conftest import run_gan_step_test
+from conftest import tensorflow_only
 from test_gan import compile_gan, data, make_gan, mlp_discriminator, mlp_generator
 
 from keras_mmgan import losses, models
@@ -171,6 +172,7 @@ def test_later_epochs_do_not_retrace_the_train_step(steps_per_execution):
     any(not d.startswith("cpu") for d in keras.distribution.list_devices()),
     reason="the CPU choice",
 )
+@tensorflow_only("JAX always compiles the step with XLA")
 def test_auto_jit_compile_stays_off_on_a_cpu_for_mlp_and_convolutional_gans():
     # benchmarks/xla_auto.py: on a CPU, XLA made the MLP GAN no faster (1.00x) and DCGAN slower
     # (0.75x), and it drops the finiteness checks; re-measure before changing this.
