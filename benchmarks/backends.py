@@ -16,7 +16,8 @@ the same networks from the same weights on the same batches (the same cached, re
 compile time. Then the parent process sends commands over the workers' stdin and reads the
 results on their stdout: for each model and repetition, one timed block of the same number of
 steps per variant, in alternating order (TF, XLA, JAX, then JAX, XLA, TF: ABBA), one worker
-computing at a time, so that the changing load of a shared machine hits every variant alike.
+computing at a time, so that the changing load of a shared machine hits every variant alike;
+a first repetition (`--discard`) is run and not timed.
 A block is timed from the start of its first step to the end of its epoch, after the epoch's
 logs are read back (which waits for JAX's asynchronously dispatched steps).
 
@@ -41,7 +42,7 @@ with the CPU model and its SIMD flags (`lscpu`), load averages and library versi
 Usage (from the repository root; about 10-15 minutes on 2 shared CPU cores; `--quick`, a
 smoke run of the text-to-image GAN at batch 16 on TF and JAX only, in one to two minutes):
     python benchmarks/backends.py [--quick] [--models dcgan,cgan,text,cyclegan]
-        [--repeats 7] [--block-seconds 2] [--no-xla] [--no-sync] [--bf16]
+        [--repeats 7] [--discard 1] [--block-seconds 2] [--no-xla] [--no-sync] [--bf16]
         [--cyclegan-size 64,2,32] [--output DIR]
 """
 
@@ -329,7 +330,9 @@ def summarize(blocks, variants):
         rates = [b["steps_per_second"] for b in blocks[variant]]
         cpu_rates = [b["steps_per_cpu_second"] for b in blocks[variant]]
         row = {"steps_per_second": statistics.median(rates),
-               "steps_per_cpu_second": statistics.median(cpu_rates)}
+               "steps_per_cpu_second": statistics.median(cpu_rates),
+               # Cores the worker kept busy while timed (CPU-seconds per second).
+               "cores_used": statistics.median(r / c for r, c in zip(rates, cpu_rates))}
         for other in (BASELINE, "tensorflow_xla"):
             if other == variant or other not in blocks:
                 continue
@@ -397,6 +400,13 @@ def time_model(model, variants, workers, options, args, log, weights):
     steps = max(args.min_steps, round(args.block_seconds * slowest))
     log(f"{model}: {steps} steps a block; warm steps/s "
         + ", ".join(f"{v} {s['warm_steps_per_second']:.2f}" for v, s in setup.items()))
+    # Untimed blocks first: the first block of a TensorFlow variant after another model was
+    # compiled in its process ran up to 5x slower, in CPU time too (no retrace; seen on every
+    # model in an earlier run), so the first repetitions are discarded.
+    for repeat in range(args.discard):
+        for variant in variants:
+            workers[variant_backend(variant)].ask(
+                cmd="time", model=model, variant=variant, steps=steps)
     blocks = {v: [] for v in variants}
     for repeat in range(args.repeats):
         order = variants if repeat % 2 == 0 else variants[::-1]
@@ -502,6 +512,8 @@ def parse_args(argv):
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--block-seconds", type=float, default=2.0,
                         help="steps per block: this many seconds of the slowest variant")
+    parser.add_argument("--discard", type=int, default=1,
+                        help="untimed repetitions before the timed ones")
     parser.add_argument("--min-steps", type=int, default=4)
     parser.add_argument("--warm-steps", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
