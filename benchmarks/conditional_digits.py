@@ -10,6 +10,10 @@ each sample shows. Writes `results.json` (accuracy per model and per class,
 training time, protocol), `samples_<model>.npy` (the scored samples and their
 labels, so anyone can re-score them) and `grid_<model>.png` (one row per
 class).
+
+The same code trains on every Keras backend: `KERAS_BACKEND=jax python
+benchmarks/conditional_digits.py` writes to `benchmarks/results/conditional_digits/jax/` by
+default, beside TensorFlow's results, which it does not overwrite.
 """
 
 import argparse
@@ -66,7 +70,11 @@ def build(model_name, seed):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=RECIPE["epochs"])
-    parser.add_argument("--out", default="benchmarks/results/conditional_digits")
+    backend = keras.backend.backend()
+    default_out = "benchmarks/results/conditional_digits"
+    if backend != "tensorflow":
+        default_out = os.path.join(default_out, backend)
+    parser.add_argument("--out", default=default_out)
     parser.add_argument("--models", nargs="+", default=["projection", "acgan"])
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
@@ -74,7 +82,9 @@ def main():
 
     data = mm.datasets.digits()
     labels = np.repeat(np.arange(NUM_CLASSES), 100).astype("int32")
+    prefix = "" if backend == "tensorflow" else f"KERAS_BACKEND={backend} "
     results = {
+        "backend": f"{backend} (Keras {keras.__version__})",
         "protocol": {
             "data": f"datasets.digits() ({data['source']}, {len(data['labels'])} images)",
             "epochs": args.epochs,
@@ -83,7 +93,8 @@ def main():
             "networks": "networks.dcgan_generator/dcgan_discriminator, base_filters=64",
             "scoring": "1,000 samples (100 per class, generate(seed=0)) labelled by "
             "metrics.digit_classifier()",
-            "command": f"python benchmarks/conditional_digits.py --epochs {args.epochs}",
+            "command": f"{prefix}python benchmarks/conditional_digits.py --epochs {args.epochs} "
+            f"--models {' '.join(args.models)} --out {args.out}",
         }
     }
     for name in args.models:
@@ -111,8 +122,9 @@ def main():
         mm.callbacks.save_image_grid(
             os.path.join(args.out, f"grid_{name}.png"), grid, num_columns=10
         )
-    with open(os.path.join(args.out, "results.json"), "w") as f:
-        json.dump(results, f, indent=2)
+        # After every model, so that a run cut short keeps what it finished.
+        with open(os.path.join(args.out, "results.json"), "w") as f:
+            json.dump(results, f, indent=2)
 
 
 if __name__ == "__main__":
