@@ -44,11 +44,11 @@ def build(family):
         data = rng.uniform(-1, 1, (SAMPLES, 2)).astype("float32")
         return model, mm.datasets.make_dataset(data, batch_size=BATCH)
     if family == "conditional":
-        import test_distribution
+        import multi_process
 
-        model, _ = test_distribution.conditional()
-        images = rng.uniform(-1, 1, (SAMPLES, *test_distribution.SHAPE)).astype("float32")
-        labels = (np.arange(SAMPLES) % test_distribution.CLASSES).astype("int32")
+        model, _ = multi_process.conditional()
+        images = rng.uniform(-1, 1, (SAMPLES, *multi_process.SHAPE)).astype("float32")
+        labels = (np.arange(SAMPLES) % multi_process.CLASSES).astype("int32")
         return model, mm.datasets.make_dataset(images, labels, batch_size=BATCH)
     if family == "text_to_image":
         import test_distribution
